@@ -1,0 +1,82 @@
+"""One status vocabulary and one result record for every backend (linopy-style)."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from enum import Enum
+
+import numpy as np
+
+
+class Status(str, Enum):
+    OPTIMAL = "optimal"
+    FEASIBLE = "feasible"  # a solution, not proven optimal
+    INFEASIBLE = "infeasible"
+    UNBOUNDED = "unbounded"
+    TIME_LIMIT = "time_limit"  # stopped by the time limit (with or without a solution)
+    ERROR = "error"
+
+    @property
+    def has_solution_expected(self) -> bool:
+        return self in (Status.OPTIMAL, Status.FEASIBLE, Status.TIME_LIMIT)
+
+
+@dataclass(frozen=True)
+class SolveOptions:
+    backend: str = "ortools"
+    solver: str = "auto"
+    time_limit: float | None = None
+    gap: float | None = None
+    threads: int | None = None
+    log: bool = False  # also show the solver log on stderr (it is always kept in the log file)
+
+
+@dataclass
+class RawResult:
+    status: Status
+    backend: str
+    solver: str
+    x: np.ndarray | None = None
+    duals: np.ndarray | None = None  # d objective / d row bound, None where not reliable
+    objective: float | None = None
+    bound: float | None = None
+    solve_s: float = 0.0
+    message: str = ""
+    duals_from: str = ""
+    log: str = ""
+    notes: list[str] = field(default_factory=list)
+
+
+@contextlib.contextmanager
+def capture_fd_output() -> Iterator[list[str]]:
+    """Redirect the raw file descriptors 1 and 2 into a buffer for the duration.
+
+    OR-Tools' solvers and CBC write to the process's file descriptors, bypassing
+    ``sys.stdout``; this keeps stdout clean for results. The captured text is appended to the
+    yielded list when the block exits.
+    """
+    out: list[str] = []
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    with tempfile.TemporaryFile(mode="w+b") as tmp:
+        saved = [os.dup(1), os.dup(2)]
+        try:
+            os.dup2(tmp.fileno(), 1)
+            os.dup2(tmp.fileno(), 2)
+            yield out
+        finally:
+            for stream in (sys.stdout, sys.stderr):
+                with contextlib.suppress(Exception):
+                    stream.flush()
+            os.dup2(saved[0], 1)
+            os.dup2(saved[1], 2)
+            os.close(saved[0])
+            os.close(saved[1])
+            tmp.seek(0)
+            out.append(tmp.read().decode("utf-8", errors="replace"))

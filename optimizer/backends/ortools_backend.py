@@ -1,0 +1,202 @@
+"""OR-Tools backend: the whole LP loaded in one call, solved by GLOP, PDLP, HiGHS, SCIP or CLP.
+
+The matrix goes into ``model_builder`` with ``helper.fill_model_from_sparse_data`` on an empty
+model (SOLVERS.md: on a non-empty model it appends). CLP is reached by exporting the model proto
+and solving it with ``pywraplp.Solver.SolveWithProto``. Duals are read only from solvers that give
+correct ones (GLOP, PDLP, CLP); after HiGHS or SCIP, the LP is re-solved with CLP for its duals.
+Solver output goes to the raw file descriptors, so every solve runs inside
+:func:`capture_fd_output` and its log is returned, never printed.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import numpy as np
+from ortools.linear_solver import linear_solver_pb2, pywraplp
+from ortools.linear_solver.python import model_builder as mb
+
+from optimizer.backends.base import RawResult, SolveOptions, Status, capture_fd_output
+from optimizer.model.lp import LinearProgram
+
+LP_SOLVERS = ("clp", "glop", "pdlp", "highs", "scip")
+MIP_SOLVERS = ("scip", "highs")
+TRUSTED_DUALS = ("clp", "glop", "pdlp")
+
+# model_builder's SolveStatus name -> Status (a table test covers every entry)
+MB_STATUS: dict[str, Status] = {
+    "OPTIMAL": Status.OPTIMAL,
+    "FEASIBLE": Status.FEASIBLE,
+    "INFEASIBLE": Status.INFEASIBLE,
+    "UNBOUNDED": Status.UNBOUNDED,
+    "ABNORMAL": Status.ERROR,
+    "NOT_SOLVED": Status.ERROR,
+    "MODEL_IS_VALID": Status.ERROR,
+    "CANCELLED_BY_USER": Status.ERROR,
+    "UNKNOWN_STATUS": Status.ERROR,
+    "MODEL_INVALID": Status.ERROR,
+    "INVALID_SOLVER_PARAMETERS": Status.ERROR,
+    "SOLVER_TYPE_UNAVAILABLE": Status.ERROR,
+    "INCOMPATIBLE_OPTIONS": Status.ERROR,
+}
+
+# MPSolverResponseStatus name (CLP through the proto) -> Status
+PROTO_STATUS: dict[str, Status] = {
+    "MPSOLVER_OPTIMAL": Status.OPTIMAL,
+    "MPSOLVER_FEASIBLE": Status.FEASIBLE,
+    "MPSOLVER_INFEASIBLE": Status.INFEASIBLE,
+    "MPSOLVER_UNBOUNDED": Status.UNBOUNDED,
+    "MPSOLVER_ABNORMAL": Status.ERROR,
+    "MPSOLVER_NOT_SOLVED": Status.ERROR,
+    "MPSOLVER_MODEL_IS_VALID": Status.ERROR,
+    "MPSOLVER_CANCELLED_BY_USER": Status.ERROR,
+    "MPSOLVER_UNKNOWN_STATUS": Status.ERROR,
+    "MPSOLVER_MODEL_INVALID": Status.ERROR,
+    "MPSOLVER_MODEL_INVALID_SOLUTION_HINT": Status.ERROR,
+    "MPSOLVER_MODEL_INVALID_SOLVER_PARAMETERS": Status.ERROR,
+    "MPSOLVER_SOLVER_TYPE_UNAVAILABLE": Status.ERROR,
+    "MPSOLVER_INCOMPATIBLE_OPTIONS": Status.ERROR,
+}
+
+
+def map_status(status: Status, has_solution: bool, hit_time_limit: bool) -> Status:
+    """A stop at the time limit is ``time_limit`` whatever the solver called it."""
+    if hit_time_limit and status in (Status.FEASIBLE, Status.ERROR):
+        return Status.TIME_LIMIT
+    if status is Status.FEASIBLE and not has_solution:
+        return Status.ERROR
+    return status
+
+
+def default_solver(lp: LinearProgram) -> tuple[str, str]:
+    """The solver ``auto`` picks, and why (SOLVERS.md measurements on this machine)."""
+    if lp.is_mip:
+        return "scip", "MIP: SCIP through model_builder"
+    return "clp", "LP: CLP (via the exported proto) was the fastest exact LP path measured here"
+
+
+def to_model(lp: LinearProgram) -> mb.Model:
+    model = mb.Model()
+    model.helper.fill_model_from_sparse_data(
+        lp.col_lb.astype(np.float64), lp.col_ub.astype(np.float64), lp.c.astype(np.float64),
+        lp.row_lb.astype(np.float64), lp.row_ub.astype(np.float64), lp.A,
+    )
+    if lp.is_mip:
+        for j in np.flatnonzero(lp.integer):
+            model.helper.set_var_integrality(int(j), True)
+    return model
+
+
+def _params(solver: str, opts: SolveOptions) -> tuple[str, list[str]]:
+    """Solver-specific parameter text, and notes about options that do not apply."""
+    notes: list[str] = []
+    parts: list[str] = []
+    if solver == "highs":
+        if opts.threads:
+            parts.append(f"threads={opts.threads}")
+        if opts.gap is not None:
+            parts.append(f"mip_rel_gap={opts.gap}")
+        return "\n".join(parts), notes
+    if solver == "scip":
+        if opts.gap is not None:
+            parts.append(f"limits/gap = {opts.gap}")
+        if opts.threads:
+            notes.append("--threads is ignored by scip")
+        return "\n".join(parts), notes
+    if solver == "pdlp":
+        # the default tolerance leaves ~1e-6 relative error (SOLVERS.md): tighten it
+        parts.append("termination_criteria { simple_optimality_criteria { "
+                     "eps_optimal_relative: 1e-9 eps_optimal_absolute: 1e-9 } }")
+        if opts.threads:
+            parts.append(f"num_threads: {opts.threads}")
+        return " ".join(parts), notes
+    if opts.threads and opts.threads > 1:
+        notes.append(f"--threads is ignored by {solver}")
+    return "", notes
+
+
+def solve(lp: LinearProgram, opts: SolveOptions) -> RawResult:
+    solver, why = (default_solver(lp) if opts.solver == "auto" else (opts.solver, "chosen"))
+    allowed = MIP_SOLVERS if lp.is_mip else LP_SOLVERS
+    if solver not in allowed:
+        kind = "a MIP" if lp.is_mip else "an LP"
+        return RawResult(Status.ERROR, "ortools", solver,
+                         message=f"solver {solver!r} cannot solve {kind} here; "
+                                 f"choose one of {', '.join(allowed)}")
+    model = to_model(lp)
+    result = _solve_clp(model, lp, opts) if solver == "clp" else _solve_mb(model, solver, opts)
+    if opts.solver == "auto":
+        result.notes.insert(0, f"solver chosen automatically: {why}")
+    if (result.duals is None and not lp.is_mip and result.x is not None
+            and result.status is Status.OPTIMAL):
+        dual_run = _solve_clp(model, lp, SolveOptions(time_limit=opts.time_limit))
+        if dual_run.status is Status.OPTIMAL:
+            result.duals = dual_run.duals
+            result.duals_from = f"clp (re-solve: {solver}'s duals are not reliable)"
+            result.log += "\n--- dual re-solve with CLP ---\n" + dual_run.log
+    return result
+
+
+def _solve_mb(model: mb.Model, solver_name: str, opts: SolveOptions) -> RawResult:
+    solver = mb.Solver(solver_name)
+    if not solver.solver_is_supported():
+        return RawResult(Status.ERROR, "ortools", solver_name,
+                         message=f"{solver_name} is not available in this OR-Tools build")
+    params, notes = _params(solver_name, opts)
+    if params:
+        solver.set_solver_specific_parameters(params)
+    if opts.time_limit is not None:
+        solver.set_time_limit_in_seconds(opts.time_limit)
+    solver.enable_output(True)
+    start = time.perf_counter()
+    with capture_fd_output() as captured:
+        mb_status = solver.solve(model)
+    elapsed = time.perf_counter() - start
+    helper: Any = solver._Solver__solve_helper  # type: ignore[attr-defined]
+    has_solution = bool(helper.has_solution())
+    hit = opts.time_limit is not None and elapsed >= 0.95 * opts.time_limit
+    status = map_status(MB_STATUS[mb_status.name], has_solution, hit)
+    result = RawResult(status, "ortools", solver_name, solve_s=elapsed, log=captured[0],
+                       notes=notes, message=mb_status.name)
+    if has_solution and status.has_solution_expected:
+        result.x = np.asarray(helper.variable_values(), dtype=float)
+        result.objective = float(solver.objective_value)
+        bound = float(solver.best_objective_bound)
+        result.bound = bound if np.isfinite(bound) else None
+        if solver_name in TRUSTED_DUALS:
+            result.duals = np.asarray(helper.dual_values(), dtype=float)
+            result.duals_from = solver_name
+    return result
+
+
+def _solve_clp(model: mb.Model, lp: LinearProgram, opts: SolveOptions) -> RawResult:
+    request = linear_solver_pb2.MPModelRequest()
+    request.model.CopyFrom(model.export_to_proto())
+    request.solver_type = linear_solver_pb2.MPModelRequest.CLP_LINEAR_PROGRAMMING
+    request.enable_internal_solver_output = True
+    if opts.time_limit is not None:
+        request.solver_time_limit_seconds = opts.time_limit
+    notes = []
+    if opts.threads and opts.threads > 1:
+        notes.append("--threads is ignored by clp")
+    response = linear_solver_pb2.MPSolutionResponse()
+    start = time.perf_counter()
+    with capture_fd_output() as captured:
+        pywraplp.Solver.SolveWithProto(request, response)
+    elapsed = time.perf_counter() - start
+    name = linear_solver_pb2.MPSolverResponseStatus.Name(response.status)
+    has_solution = len(response.variable_value) == lp.n_vars
+    hit = opts.time_limit is not None and elapsed >= 0.95 * opts.time_limit
+    status = map_status(PROTO_STATUS.get(name, Status.ERROR), has_solution, hit)
+    result = RawResult(status, "ortools", "clp", solve_s=elapsed, log=captured[0], notes=notes,
+                       message=name + (f": {response.status_str}" if response.status_str else ""))
+    if has_solution and status.has_solution_expected:
+        result.x = np.asarray(response.variable_value, dtype=float)
+        result.objective = float(response.objective_value)
+        if response.HasField("best_objective_bound"):
+            result.bound = float(response.best_objective_bound)
+        if len(response.dual_value) == lp.n_rows:
+            result.duals = np.asarray(response.dual_value, dtype=float)
+            result.duals_from = "clp"
+    return result

@@ -1,0 +1,244 @@
+"""The ``eastwest`` command line (DESIGN.md §4).
+
+stdout carries results only (the report, or the JSON with ``--json -``); progress, logs and
+warnings go to stderr. Exit codes: 0 solved; 1 internal error; 2 bad usage or invalid instance;
+3 no acceptable solution; 4 solution not proven optimal (unless ``--accept-feasible``);
+130 interrupted.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.logging import RichHandler
+
+from optimizer import __version__
+from optimizer.backends import ortools_backend, pulp_backend
+from optimizer.backends.base import SolveOptions, Status
+from optimizer.errors import InstanceError, Problem
+from optimizer.load import Document, load
+
+EXIT_OK, EXIT_INTERNAL, EXIT_USAGE, EXIT_NO_SOLUTION, EXIT_NOT_OPTIMAL = 0, 1, 2, 3, 4
+EXIT_INTERRUPTED = 130
+
+app = typer.Typer(
+    name="eastwest",
+    help="Place compute in a national computing network (Eastern Data, Western Computing).",
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+)
+logger = logging.getLogger("optimizer.cli")
+
+
+def _stderr() -> Console:
+    return Console(stderr=True, highlight=False)
+
+
+def _stdout() -> Console:
+    # results on stdout; when piped, do not squeeze the tables into 80 columns
+    console = Console(highlight=False)
+    if not console.is_terminal:
+        console = Console(highlight=False, width=160)
+    return console
+
+
+def _setup_logging(verbosity: int) -> None:
+    level = {-1: logging.ERROR, 0: logging.WARNING}.get(verbosity, logging.INFO)
+    root = logging.getLogger("optimizer")
+    root.handlers.clear()
+    handler = RichHandler(console=_stderr(), show_path=False, show_time=False)
+    root.addHandler(handler)
+    root.setLevel(level)
+    root.propagate = False
+
+
+def _report_problems(problems: list[Problem], warnings: list[Problem], file: str) -> None:
+    err = _stderr()
+    for p in problems:
+        err.print(f"[red]error[/]  {p.format()}", markup=True, highlight=False, soft_wrap=True)
+    for w in warnings:
+        err.print(f"[yellow]warning[/]  {w.format()}", markup=True, highlight=False,
+                  soft_wrap=True)
+    if problems:
+        n = len(problems)
+        err.print(f"[bold red]{file}: {n} problem{'s' if n > 1 else ''}; nothing was solved.[/]")
+
+
+def _load(instance: Path | None) -> Document:
+    try:
+        return load(instance)
+    except InstanceError as exc:
+        _report_problems(exc.problems, exc.warnings, str(instance or "the national instance"))
+        raise typer.Exit(EXIT_USAGE) from None
+
+
+InstanceArg = Annotated[
+    Path | None,
+    typer.Argument(help="Instance file (YAML). Default: the national instance shipped with "
+                        "eastwest.", show_default=False),
+]
+
+
+@app.command()
+def solve(
+    instance: InstanceArg = None,
+    backend: Annotated[str, typer.Option(help="ortools or pulp.")] = "ortools",
+    solver: Annotated[str, typer.Option(
+        help="auto, clp, glop, pdlp, highs, scip (ortools); auto, cbc, highs (pulp).")] = "auto",
+    time_limit: Annotated[float | None, typer.Option(
+        "--time-limit", min=0.0, help="Seconds.")] = None,
+    gap: Annotated[float | None, typer.Option(min=0.0, help="Relative MIP gap.")] = None,
+    threads: Annotated[int | None, typer.Option(min=1, help="Solver threads.")] = None,
+    json_out: Annotated[str | None, typer.Option(
+        "--json", help="Write the solution JSON to PATH ('-': stdout).")] = None,
+    csv_dir: Annotated[Path | None, typer.Option(
+        "--csv", help="Write tidy CSV tables into DIR.")] = None,
+    report: Annotated[Path | None, typer.Option(
+        "--report", help="Write a Markdown report to PATH.md.")] = None,
+    log: Annotated[bool, typer.Option("--log", help="Show the solver log on stderr.")] = False,
+    accept_feasible: Annotated[bool, typer.Option(
+        "--accept-feasible", help="Exit 0 for a solution not proven optimal.")] = False,
+    quiet: Annotated[bool, typer.Option("-q", "--quiet", help="No report on the console.")]
+    = False,
+    verbose: Annotated[bool, typer.Option("-v", "--verbose", help="More progress output.")]
+    = False,
+) -> None:
+    """Solve an instance and report where compute goes, at what cost, carbon and latency."""
+    from optimizer.pipeline import solve_document
+    from optimizer.report import console as console_report
+    from optimizer.report import files, markdown
+
+    _setup_logging(-1 if quiet else (1 if verbose else 0))
+    choices = {"ortools": ("auto", *ortools_backend.LP_SOLVERS),
+               "pulp": ("auto", *pulp_backend.SOLVERS)}
+    if backend not in choices:
+        _usage(f"--backend must be one of {', '.join(choices)}, not {backend!r}")
+    if solver not in choices[backend]:
+        _usage(f"--solver {solver!r} is not available with --backend {backend}: "
+               f"choose one of {', '.join(choices[backend])}")
+    options = SolveOptions(backend=backend, solver=solver, time_limit=time_limit, gap=gap,
+                           threads=threads, log=log)
+
+    started = time.perf_counter()
+    document = _load(instance)
+    load_s = time.perf_counter() - started
+    logger.info("loaded %s in %.2f s", document.file, load_s)
+    try:
+        result = solve_document(document, options)
+    except InstanceError as exc:
+        _report_problems(exc.problems, exc.warnings, document.file)
+        raise typer.Exit(EXIT_USAGE) from None
+    sol = result.solution
+    timings = {"load": load_s, **result.timings}
+
+    name = _safe_name(sol.instance)
+    out_dir = (csv_dir if csv_dir is not None
+               else Path(json_out).parent if json_out not in (None, "-")
+               else report.parent if report is not None else Path("reports") / "logs")
+    log_path = out_dir / f"{name}.solver.log"
+    files.write_atomic(log_path, result.raw.log)
+    run_info = _run_info(document, options, timings, sol.solver)
+    files.write_atomic(out_dir / f"{name}.run.json", json.dumps(run_info, indent=1) + "\n")
+    if log:
+        sys.stderr.write(result.raw.log)
+        sys.stderr.flush()
+
+    if json_out == "-":
+        sys.stdout.write(files.solution_json(sol, {"run": run_info}))
+        sys.stdout.flush()
+    elif json_out is not None:
+        files.write_atomic(json_out, files.solution_json(sol, {"run": run_info}))
+    if csv_dir is not None:
+        files.write_csv_dir(sol, csv_dir)
+    if report is not None:
+        files.write_atomic(report, markdown.render(sol, str(log_path)))
+    if not quiet:
+        target = _stderr() if json_out == "-" else _stdout()
+        console_report.render(sol, target, str(log_path))
+    raise typer.Exit(_exit_code(sol.status, sol.has_values, accept_feasible))
+
+
+def _exit_code(status: Status, has_values: bool, accept_feasible: bool) -> int:
+    if status is Status.OPTIMAL:
+        return EXIT_OK
+    if has_values and status in (Status.FEASIBLE, Status.TIME_LIMIT):
+        return EXIT_OK if accept_feasible else EXIT_NOT_OPTIMAL
+    return EXIT_NO_SOLUTION
+
+
+def _usage(message: str) -> None:
+    _stderr().print(f"[red]usage error:[/] {message}")
+    raise typer.Exit(EXIT_USAGE)
+
+
+def _safe_name(name: str) -> str:
+    return "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in name) or "instance"
+
+
+def _run_info(document: Document, options: SolveOptions, timings: dict[str, float],
+              solver: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "eastwest": __version__,
+        "instance": document.file,
+        "instance_sha256": document.sha256,
+        "overrides": [],
+        "options": {"backend": options.backend, "solver": options.solver,
+                    "time_limit": options.time_limit, "gap": options.gap,
+                    "threads": options.threads},
+        "timings_s": timings,
+        "model": {k: solver[k] for k in ("variables", "constraints", "nonzeros")},
+        "solver": solver["solver"],
+    }
+
+
+@app.command()
+def validate(
+    instance: Annotated[Path, typer.Argument(help="Instance file (YAML).")],
+) -> None:
+    """Check an instance and list every problem at once (exit 2 if there is one)."""
+    document = _load(instance)
+    _report_problems([], list(document.warnings), document.file)
+    inst = document.instance
+    _stdout().print(
+        f"{document.file}: valid ({len(inst.regions)} regions, {len(inst.sites)} sites, "
+        f"{len(inst.classes)} classes"
+        + (f", {len(document.warnings)} warnings" if document.warnings else "") + ")"
+    )
+
+
+@app.command()
+def schema() -> None:
+    """Print the JSON Schema of instance files."""
+    from optimizer.schema import json_schema
+
+    sys.stdout.write(json.dumps(json_schema(), indent=2) + "\n")
+
+
+@app.callback(invoke_without_command=True)
+def _main(
+    version: Annotated[bool, typer.Option("--version", help="Show the version.")] = False,
+) -> None:
+    if version:
+        typer.echo(f"eastwest {__version__}")
+        raise typer.Exit(EXIT_OK)
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        _stderr().print("[yellow]interrupted[/]")
+        sys.exit(EXIT_INTERRUPTED)
+    except Exception:  # an internal error: say so plainly, exit 1
+        logger.exception("internal error")
+        _stderr().print("[red]internal error[/]: please report it with the instance file.")
+        sys.exit(EXIT_INTERNAL)

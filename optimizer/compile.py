@@ -1,0 +1,129 @@
+"""Stage 2: Instance -> Arrays: numpy index sets, series expanded, latency-pruned arcs.
+
+An arc ``(r, s, k)`` exists only where region ``r`` has demand of class ``k`` in some period,
+``latency(r, s) <= max_latency_ms[k]`` and ``s`` is allowed for ``k``. This pruning is what keeps
+national-scale models small. Everything here is numpy; nothing loops over arcs or variables.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from optimizer import geo
+from optimizer.schema import Instance
+from optimizer.series import period_table, stack
+
+
+@dataclass(frozen=True)
+class Arrays:
+    """The instance as arrays. Axes: R regions, S sites, K classes, T periods, A arcs."""
+
+    name: str
+    currency: str
+    regions: list[str]
+    sites: list[str]
+    zones: list[str | None]  # per site: a label for reports (east, west, ...)
+    classes: list[str]
+    periods: list[str]
+    hours: np.ndarray  # (T,)
+    weight: np.ndarray  # (T,)
+    demand: np.ndarray  # (R, K, T) MW
+    capacity: np.ndarray  # (S,) MW IT
+    power_cap: np.ndarray  # (S,) MW facility, inf where none
+    pue: np.ndarray  # (S, T)
+    price: np.ndarray  # (S, T) currency/MWh
+    carbon_intensity: np.ndarray  # (S, T) t/MWh
+    renewable: np.ndarray  # (S, T) MW available
+    renewable_price: np.ndarray  # (S,) currency/MWh
+    km: np.ndarray  # (R, S) great-circle distance
+    latency: np.ndarray  # (R, S) round-trip ms
+    transfer_cost: np.ndarray  # (R, S) currency/GB
+    max_latency: np.ndarray  # (K,) ms, inf where none
+    allowed: np.ndarray  # (K, S) bool
+    data_gb: np.ndarray  # (K,) GB/MWh
+    unmet_penalty: np.ndarray  # (K,) currency/MWh, nan where the demand is hard
+    latency_cost: np.ndarray  # (K,) currency per ms per MWh
+    arc_region: np.ndarray  # (A,) int
+    arc_site: np.ndarray  # (A,) int
+    arc_class: np.ndarray  # (A,) int
+    carbon_price: float
+
+    @property
+    def annual(self) -> np.ndarray:
+        """``a[t] = hours[t] * weight[t]``: hours a year that period t stands for."""
+        return self.hours * self.weight
+
+    @property
+    def shape(self) -> dict[str, int]:
+        return {"R": len(self.regions), "S": len(self.sites), "K": len(self.classes),
+                "T": len(self.periods), "A": len(self.arc_region)}
+
+
+def compile_instance(instance: Instance) -> Arrays:
+    periods, hours, weight = period_table(instance)
+    T = len(periods)
+    prof = instance.profiles
+    sites, classes = instance.sites, instance.classes
+    class_ids = [k.id for k in classes]
+    site_ids = [s.id for s in sites]
+
+    demand = np.zeros((len(instance.regions), len(classes), T))
+    for i, region in enumerate(instance.regions):
+        for k, value in region.demand.items():
+            demand[i, class_ids.index(k)] = stack([value], T, prof)[0]
+
+    km = geo.distance_matrix(instance)
+    latency = geo.latency_matrix(instance, km)
+    max_latency = np.array(
+        [np.inf if k.max_latency_ms is None else k.max_latency_ms for k in classes]
+    )
+    allowed = np.ones((len(classes), len(sites)), dtype=bool)
+    for i, k in enumerate(classes):
+        if k.allowed_sites is not None:
+            allowed[i] = np.isin(site_ids, k.allowed_sites)
+
+    has_demand = demand.sum(axis=2) > 0  # (R, K)
+    mask = (
+        (latency[:, :, None] <= max_latency[None, None, :])
+        & allowed.T[None, :, :]
+        & has_demand[:, None, :]
+    )
+    arc_region, arc_site, arc_class = np.nonzero(mask)
+
+    return Arrays(
+        name=instance.name or "instance",
+        currency=instance.currency,
+        regions=[r.id for r in instance.regions],
+        sites=site_ids,
+        zones=[s.zone for s in sites],
+        classes=class_ids,
+        periods=periods,
+        hours=hours,
+        weight=weight,
+        demand=demand,
+        capacity=np.array([s.capacity_mw for s in sites], dtype=float),
+        power_cap=np.array(
+            [np.inf if s.power_cap_mw is None else s.power_cap_mw for s in sites], dtype=float
+        ),
+        pue=stack([s.pue for s in sites], T, prof),
+        price=stack([s.price for s in sites], T, prof),
+        carbon_intensity=stack([s.carbon_intensity for s in sites], T, prof),
+        renewable=stack([s.renewable_mw for s in sites], T, prof),
+        renewable_price=np.array([s.renewable_price for s in sites], dtype=float),
+        km=km,
+        latency=latency,
+        transfer_cost=geo.transfer_matrix(instance, km),
+        max_latency=max_latency,
+        allowed=allowed,
+        data_gb=np.array([k.data_gb_per_mwh for k in classes], dtype=float),
+        unmet_penalty=np.array(
+            [np.nan if k.unmet_penalty is None else k.unmet_penalty for k in classes]
+        ),
+        latency_cost=np.array([k.latency_cost for k in classes], dtype=float),
+        arc_region=arc_region.astype(np.int64),
+        arc_site=arc_site.astype(np.int64),
+        arc_class=arc_class.astype(np.int64),
+        carbon_price=instance.policy.carbon_price,
+    )

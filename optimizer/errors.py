@@ -1,0 +1,74 @@
+"""Problems found in input, collected rather than raised one at a time."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+Path = tuple[str | int, ...]
+
+
+def format_path(path: Path) -> str:
+    """``("sites", 3, "pue")`` -> ``"sites[3].pue"``."""
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out
+
+
+_MISSING = object()
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong (or worth a warning) in an instance, located as precisely as we can."""
+
+    message: str
+    path: Path = ()
+    file: str = "<instance>"
+    line: int | None = None
+    value: Any = _MISSING
+    severity: Literal["error", "warning"] = "error"
+
+    @property
+    def field(self) -> str:
+        return format_path(self.path) or "(document)"
+
+    def format(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        text = f"{where}  {self.field}  {self.message}"
+        if self.value is not _MISSING:
+            shown = repr(self.value)
+            if len(shown) > 60:
+                shown = shown[:57] + "..."
+            text += f"  ({shown})"
+        return text
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "severity": self.severity,
+            "file": self.file,
+            "line": self.line,
+            "field": self.field,
+            "message": self.message,
+        }
+        if self.value is not _MISSING:
+            out["value"] = repr(self.value)
+        return out
+
+
+class InstanceError(Exception):
+    """Raised with every problem found at once; the CLI turns it into exit code 2."""
+
+    def __init__(self, problems: Sequence[Problem]):
+        self.problems = [p for p in problems if p.severity == "error"]
+        self.warnings = [p for p in problems if p.severity == "warning"]
+        super().__init__("\n".join(p.format() for p in self.problems))
+
+
+class UsageError(Exception):
+    """Bad options or combinations on the command line or in the API (exit code 2)."""

@@ -1,0 +1,123 @@
+"""Stage 1: instance file -> validated, typed :class:`Document`.
+
+YAML (safe, line numbers, no duplicate keys) -> pydantic shape and ranges -> semantic pass.
+Every problem is collected and raised at once as :class:`~optimizer.errors.InstanceError`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path as FsPath
+from typing import Any
+
+from pydantic import ValidationError
+
+from optimizer.errors import InstanceError, Path, Problem
+from optimizer.schema import Instance
+from optimizer.validate import semantic_problems
+from optimizer.yamlio import LineMap, line_of, read_yaml
+
+DEFAULT_INSTANCE = "china-national.yaml"
+
+_MESSAGES = {
+    "missing": "required field is missing",
+    "extra_forbidden": "unknown field",
+}
+
+
+@dataclass(frozen=True)
+class Document:
+    """A validated instance with where it came from (for error messages and ``run.json``)."""
+
+    instance: Instance
+    file: str = "<instance>"
+    lines: LineMap = field(default_factory=dict)
+    warnings: tuple[Problem, ...] = ()
+    sha256: str = ""
+
+    def line(self, path: Path) -> int | None:
+        return line_of(self.lines, path)
+
+
+def default_instance_text() -> tuple[str, str]:
+    """The national instance shipped with the package: (display name, text)."""
+    ref = resources.files("optimizer.data").joinpath(DEFAULT_INSTANCE)
+    return f"<package>/{DEFAULT_INSTANCE}", ref.read_text(encoding="utf-8")
+
+
+def load(path: str | FsPath | None = None) -> Document:
+    """Load and validate an instance file (the shipped national instance when ``path`` is None)."""
+    if path is None:
+        name, text = default_instance_text()
+        return parse_text(text, name)
+    name = str(path)
+    try:
+        raw = FsPath(path).read_bytes()
+    except OSError as exc:
+        raise InstanceError([Problem(f"cannot read the file: {exc.strerror}", (), name)]) from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InstanceError([Problem(f"not UTF-8 text ({exc.reason})", (), name)]) from None
+    return parse_text(text, name)
+
+
+def parse_text(text: str, file: str = "<instance>") -> Document:
+    data, lines = read_yaml(text, file)
+    return parse(data, file, lines, sha256=hashlib.sha256(text.encode()).hexdigest())
+
+
+def parse(
+    data: Any, file: str = "<instance>", lines: LineMap | None = None, sha256: str = ""
+) -> Document:
+    """Validate already-parsed data (a dict as YAML would give it)."""
+    lines = lines or {}
+    if not isinstance(data, dict):
+        raise InstanceError([Problem("an instance must be a mapping of fields", (), file, 1)])
+    try:
+        instance = Instance.model_validate(data)
+    except ValidationError as exc:
+        raise InstanceError(_pydantic_problems(exc, data, file, lines)) from None
+    problems = semantic_problems(instance, file, lines)
+    if any(p.severity == "error" for p in problems):
+        raise InstanceError(problems)
+    if not sha256:
+        import json
+
+        sha256 = hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
+    return Document(instance, file, lines, tuple(problems), sha256)
+
+
+def _pydantic_problems(
+    exc: ValidationError, data: Any, file: str, lines: LineMap
+) -> list[Problem]:
+    problems = []
+    for err in exc.errors(include_url=False):
+        path = _data_path(err["loc"], data)
+        message = _MESSAGES.get(err["type"], err["msg"])
+        message = message.removeprefix("Value error, ")
+        kwargs: dict[str, Any] = {}
+        if err["type"] not in ("missing",) and not isinstance(err.get("input"), dict):
+            kwargs["value"] = err.get("input")
+        problems.append(Problem(message, path, file, line_of(lines, path), **kwargs))
+    return problems
+
+
+def _data_path(loc: tuple[Any, ...], data: Any) -> Path:
+    """Map a pydantic location onto the data: drop union tags that are not keys of the data."""
+    path: list[str | int] = []
+    node = data
+    for n, part in enumerate(loc):
+        last = n == len(loc) - 1
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            node = node[part]
+        elif not last:
+            continue  # a union member's tag, e.g. 'list' or 'profile'
+        else:
+            node = None
+        path.append(part)
+    return tuple(path)

@@ -1,0 +1,170 @@
+"""Stage 6a: Solution -> report tables (title, columns, formatted rows).
+
+The same tables are rendered to the terminal (:mod:`optimizer.report.console`) and to Markdown
+(:mod:`optimizer.report.markdown`). Reporting only reads a Solution; it never touches the model.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from optimizer.backends.base import Status
+from optimizer.interpret import Solution
+from optimizer.model.lp import COST_CATEGORIES
+
+
+@dataclass(frozen=True)
+class Table:
+    title: str
+    columns: list[str]
+    rows: list[list[str]]
+    caption: str = ""
+    numeric: set[int] = field(default_factory=set)  # columns to right-align
+    footer: list[str] | None = None
+
+
+def money(value: float | None, currency: str = "") -> str:
+    if value is None:
+        return "n/a"
+    unit = f" {currency}" if currency else ""
+    v = abs(value)
+    if v >= 1e9:
+        return f"{value / 1e9:,.3f} bn{unit}"
+    if v >= 1e6:
+        return f"{value / 1e6:,.2f} m{unit}"
+    return f"{value:,.0f}{unit}"
+
+
+def energy(mwh: float) -> str:
+    v = abs(mwh)
+    if v >= 1e6:
+        return f"{mwh / 1e6:,.2f} TWh"
+    if v >= 1e3:
+        return f"{mwh / 1e3:,.1f} GWh"
+    return f"{mwh:,.1f} MWh"
+
+
+def pct(x: float | None) -> str:
+    return "n/a" if x is None else f"{100 * x:.1f}%"
+
+
+def summary(sol: Solution, log_path: str | None = None) -> list[tuple[str, str]]:
+    s = sol.solver
+    rows = [
+        ("instance", sol.instance),
+        ("status", sol.status.value + (f" ({sol.message})" if sol.status is not Status.OPTIMAL
+                                       and sol.message else "")),
+        ("objective", money(sol.objective, sol.currency) + " a year"),
+    ]
+    if sol.gap is not None and sol.status is not Status.OPTIMAL:
+        rows.append(("gap", pct(sol.gap)))
+    rows += [
+        ("model", f"{s['variables']:,} variables, {s['constraints']:,} constraints, "
+                  f"{s['nonzeros']:,} non-zeros"),
+        ("solver", f"{s['backend']} / {s['solver']}"
+                   + (f"; duals from {s['duals_from']}" if s.get("duals_from") else "")),
+        ("time", f"build {s['build_s']:.3f} s, solve {s['solve_s']:.3f} s"),
+    ]
+    if log_path:
+        rows.append(("solver log", log_path))
+    return rows
+
+
+def costs(sol: Solution) -> Table:
+    total = sum(sol.costs.values())
+    rows = [[cat, money(sol.costs[cat], sol.currency), pct(sol.costs[cat] / total if total else 0)]
+            for cat in COST_CATEGORIES if sol.costs.get(cat)]
+    return Table("Annual cost by category", ["category", "cost a year", "share"], rows,
+                 numeric={1, 2}, footer=["total", money(total, sol.currency), "100.0%"])
+
+
+def sites(sol: Solution) -> Table:
+    rows = []
+    for site in sol.site_table:
+        facility = site["grid_energy_mwh"] + site["renewable_energy_mwh"]
+        cp = site["capacity_price"]
+        rows.append([
+            site["id"], site.get("zone") or "", f"{site['capacity_mw']:,.0f}",
+            pct(site["peak_utilization"]), pct(site["mean_utilization"]),
+            energy(site["it_energy_mwh"]),
+            pct(site["renewable_energy_mwh"] / facility if facility > 0 else 0.0),
+            f"{site['carbon_t'] / 1e3:,.1f}",
+            "n/a" if cp is None else f"{cp:,.0f}",
+        ])
+    return Table(
+        "Sites", ["site", "zone", "capacity MW", "peak use", "mean use", "IT energy",
+                  "renewable", "carbon kt", f"capacity price {sol.currency}/MW-yr"],
+        rows, numeric={2, 3, 4, 5, 6, 7, 8},
+        caption="capacity price: annual saving from one more MW of IT capacity (LP dual)",
+    )
+
+
+def flow_matrix(sol: Solution) -> Table:
+    """Region x site annual energy (GWh), with the share each region sends to each zone."""
+    m = sol.region_site_mwh
+    order = sorted(range(len(sol.sites)), key=lambda s: (sol.site_zone[s] or "", s))
+    zones = sorted({z for z in sol.site_zone if z})
+    columns = ["region \\ site", *(sol.sites[s] for s in order), "total GWh",
+               *(f"to {z}" for z in zones)]
+    rows = []
+    for r, region in enumerate(sol.regions):
+        served = m[r].sum()
+        row = [region, *(f"{m[r, s] / 1e3:,.0f}" if m[r, s] > 0.5 else "·" for s in order),
+               f"{served / 1e3:,.0f}"]
+        for z in zones:
+            in_zone = sum(m[r, s] for s in range(len(sol.sites)) if sol.site_zone[s] == z)
+            row.append(pct(in_zone / served if served > 0 else 0.0))
+        rows.append(row)
+    col_tot = m.sum(axis=0)
+    footer = ["total", *(f"{col_tot[s] / 1e3:,.0f}" for s in order), f"{m.sum() / 1e3:,.0f}"]
+    for z in zones:
+        in_zone = sum(col_tot[s] for s in range(len(sol.sites)) if sol.site_zone[s] == z)
+        footer.append(pct(in_zone / m.sum() if m.sum() > 0 else 0.0))
+    return Table("Where each region's demand is served (GWh a year)", columns, rows,
+                 numeric=set(range(1, len(columns))), footer=footer)
+
+
+def classes(sol: Solution) -> Table:
+    rows = []
+    for k in sol.class_table:
+        demand = k["demand_mwh"]
+        lat = k["mean_latency_ms"]
+        rows.append([k["id"], energy(demand), energy(k["served_mwh"]), energy(k["unmet_mwh"]),
+                     pct(k["unmet_mwh"] / demand if demand > 0 else 0.0),
+                     "n/a" if lat is None else f"{lat:.1f}"])
+    return Table("Service by workload class",
+                 ["class", "demand", "served", "unmet", "unmet share", "mean latency ms"],
+                 rows, numeric={1, 2, 3, 4, 5})
+
+
+def totals(sol: Solution) -> Table:
+    t = sol.totals
+    rows = [
+        ["IT energy served", energy(t["served_mwh"])],
+        ["demand unmet", energy(t["unmet_mwh"])],
+        ["facility energy", energy(t["facility_energy_mwh"])],
+        ["grid energy", energy(t["grid_energy_mwh"])],
+        ["renewable energy", energy(t["renewable_energy_mwh"])],
+        ["renewable share", pct(t["renewable_share"])],
+        ["emissions", f"{t['carbon_t'] / 1e6:,.3f} Mt CO2"],
+    ]
+    west = _zone_share(sol, "west")
+    if west is not None:
+        rows.insert(1, ["served in the west", pct(west)])
+    return Table("Totals (a year)", ["quantity", "value"], rows, numeric={1})
+
+
+def _zone_share(sol: Solution, zone: str) -> float | None:
+    if zone not in sol.site_zone:
+        return None
+    total = float(sol.region_site_mwh.sum())
+    mask = np.array([z == zone for z in sol.site_zone])
+    return float(sol.region_site_mwh[:, mask].sum()) / total if total > 0 else 0.0
+
+
+def all_tables(sol: Solution) -> list[Table]:
+    if not sol.has_values:
+        return []
+    return [costs(sol), sites(sol), flow_matrix(sol), classes(sol), totals(sol)]

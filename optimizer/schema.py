@@ -1,0 +1,275 @@
+"""The instance file, version 1 (DESIGN.md §3), as strict pydantic models.
+
+Shape and ranges of single fields are checked here; everything that needs more than one field
+(ids, series lengths, reachability) is checked in :mod:`optimizer.validate`. The JSON Schema
+shipped in ``optimizer/data/instance.schema.json`` is generated from these models
+(``eastwest schema``); the field docstrings become its descriptions.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    field_validator,
+    model_validator,
+)
+
+SCHEMA_VERSION = 1
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, use_attribute_docstrings=True, allow_inf_nan=False
+    )
+
+
+Number = Annotated[float, Field(strict=True, allow_inf_nan=False)]
+NonNegativeFloat = Annotated[float, Field(strict=True, ge=0, allow_inf_nan=False)]
+PositiveFloat = Annotated[float, Field(strict=True, gt=0, allow_inf_nan=False)]
+NonNegativeInt = Annotated[int, Field(strict=True, ge=0)]
+PositiveInt = Annotated[int, Field(strict=True, gt=0)]
+
+
+class ProfileRef(Strict):
+    """A named profile scaled to a mean or to a maximum (exactly one of the two)."""
+
+    profile: str
+    """Name of a profile under `profiles`."""
+    mean: NonNegativeFloat | None = None
+    """Scale the profile so that its mean is this value."""
+    max: NonNegativeFloat | None = None
+    """Scale the profile so that its maximum is this value."""
+
+    @model_validator(mode="after")
+    def _one_scale(self) -> ProfileRef:
+        if (self.mean is None) == (self.max is None):
+            raise ValueError("give exactly one of 'mean' and 'max'")
+        return self
+
+
+def _series_kind(value: Any) -> str | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return "number"
+    if isinstance(value, list):
+        return "list"
+    if isinstance(value, dict | ProfileRef):
+        return "profile"
+    return None
+
+
+Series = Annotated[
+    Annotated[Number, Tag("number")]
+    | Annotated[list[Number], Tag("list")]
+    | Annotated[ProfileRef, Tag("profile")],
+    Discriminator(
+        _series_kind,
+        custom_error_type="series",
+        custom_error_message="expected a series: a number, a list of one number per period, "
+        "or {profile: NAME, mean: X} / {profile: NAME, max: X}",
+    ),
+]
+"""A value per period: a number, a list of length T, or a scaled profile."""
+
+LatLon = tuple[
+    Annotated[float, Field(strict=True, ge=-90, le=90)],
+    Annotated[float, Field(strict=True, ge=-180, le=180)],
+]
+
+
+class PeriodSpec(Strict):
+    id: str
+    """Period id, e.g. `h00`."""
+    hours: PositiveFloat = 1.0
+    """Length of the period in hours."""
+    weight: NonNegativeFloat = 1.0
+    """How many times a year the period occurs."""
+
+
+class PeriodsShort(Strict):
+    count: PositiveInt
+    """Number of periods (ids `t00`, `t01`, ...)."""
+    hours: PositiveFloat = 1.0
+    """Length of every period in hours."""
+    weight: NonNegativeFloat = 1.0
+    """How many times a year every period occurs."""
+
+
+Periods = Annotated[
+    Annotated[PeriodsShort, Tag("short")] | Annotated[list[PeriodSpec], Tag("list")],
+    Discriminator(
+        lambda v: "list" if isinstance(v, list) else "short",
+        custom_error_type="periods",
+        custom_error_message="expected {count: N, hours: H, weight: W} or a list of periods",
+    ),
+]
+
+
+class Region(Strict):
+    """A demand region (mostly eastern cities)."""
+
+    id: str
+    name: str | None = None
+    location: LatLon
+    """[latitude, longitude] in degrees."""
+    demand: dict[str, Series] = Field(default_factory=dict)
+    """IT load per workload class in MW (a series); a class not listed is 0."""
+
+
+class Expansion(Strict):
+    id: str
+    size_mw: PositiveFloat
+    """IT capacity of one unit in MW."""
+    annual_cost: NonNegativeFloat
+    """Annualised cost of one unit (currency per year)."""
+    max_units: PositiveInt = 1
+
+
+class Site(Strict):
+    """A data-centre site or cluster."""
+
+    id: str
+    name: str | None = None
+    location: LatLon
+    """[latitude, longitude] in degrees."""
+    zone: str | None = None
+    """A label that groups sites in reports, e.g. `east` or `west`."""
+    capacity_mw: NonNegativeFloat
+    """Installed IT capacity in MW."""
+    pue: Series
+    """Power usage effectiveness (facility power / IT power), >= 1; a series."""
+    power_cap_mw: NonNegativeFloat | None = None
+    """Maximum facility power draw in MW (grid + renewable)."""
+    price: Series
+    """Grid electricity price in currency per MWh; a series."""
+    carbon_intensity: Series = 0.0
+    """Emissions of grid power in t CO2 per MWh; a series."""
+    renewable_mw: Series = 0.0
+    """Renewable power available to the site in MW; a series. The unused part is curtailed."""
+    renewable_price: NonNegativeFloat = 0.0
+    """Price of renewable power used, currency per MWh."""
+    open_cost: NonNegativeFloat | None = None
+    """Annual cost of opening the site; makes it a candidate site (binary decision)."""
+    expansions: list[Expansion] = Field(default_factory=list)
+    """Capacity expansion options (integer units)."""
+
+
+class WorkloadClass(Strict):
+    """A workload class (real-time, interactive, batch, training, backup, ...)."""
+
+    id: str
+    name: str | None = None
+    max_latency_ms: NonNegativeFloat | None = None
+    """Round-trip latency limit between region and site in ms; null: no limit."""
+    data_gb_per_mwh: NonNegativeFloat = 0.0
+    """Data moved between region and site per MWh of IT work, in GB."""
+    unmet_penalty: NonNegativeFloat | None = 1.0e5
+    """Cost of demand not served, currency per MWh; null: the demand is hard."""
+    latency_cost: NonNegativeFloat = 0.0
+    """Cost per ms of round-trip latency per MWh served."""
+    max_delay_periods: NonNegativeInt = 0
+    """> 0: the work is deferrable by at most this many periods."""
+    allowed_sites: list[str] | None = None
+    """Site ids that may serve this class (residency); null: all."""
+    assignment: Literal["split", "single"] = "split"
+    """split: demand may be spread over sites; single: each region's demand of this class is
+    served by exactly one site."""
+
+
+class LatencyPair(Strict):
+    region: str
+    site: str
+    ms: NonNegativeFloat
+    """Round-trip latency in ms."""
+
+
+class LatencyModel(Strict):
+    base_ms: NonNegativeFloat = 2.0
+    """Fixed round-trip overhead in ms."""
+    route_factor: NonNegativeFloat = 1.5
+    """Fibre route length over great-circle distance; about 1 ms round trip per 100 km."""
+    pairs: list[LatencyPair] = Field(default_factory=list)
+    """Explicit latencies that replace the formula."""
+
+
+class TransferPair(Strict):
+    region: str
+    site: str
+    per_gb: NonNegativeFloat
+    """Transfer cost in currency per GB."""
+
+
+class TransferModel(Strict):
+    per_gb: NonNegativeFloat = 0.0
+    """Fixed transfer cost in currency per GB."""
+    per_gb_per_1000km: NonNegativeFloat = 0.0
+    """Distance-dependent transfer cost in currency per GB per 1000 km (great circle)."""
+    pairs: list[TransferPair] = Field(default_factory=list)
+    """Explicit transfer costs that replace the formula."""
+
+
+class Corridor(Strict):
+    id: str
+    capacity_gbps: NonNegativeFloat
+    regions: list[str]
+    sites: list[str]
+
+
+class Network(Strict):
+    latency: LatencyModel = Field(default_factory=LatencyModel)
+    transfer: TransferModel = Field(default_factory=TransferModel)
+    corridors: list[Corridor] = Field(default_factory=list)
+    """Bandwidth corridors between groups of regions and sites."""
+
+
+class Policy(Strict):
+    carbon_price: NonNegativeFloat = 0.0
+    """Price of emissions in currency per t CO2."""
+    carbon_cap_t: NonNegativeFloat | None = None
+    """Cap on annual emissions in t CO2; null: none."""
+    min_renewable_share: Annotated[float, Field(strict=True, ge=0.0, le=1.0)] = 0.0
+    """Minimum share of facility energy from renewables, per site."""
+
+
+class Instance(Strict):
+    """An eastwest instance, version 1."""
+
+    version: Literal[1]
+    """Format version; always 1."""
+    name: str | None = None
+    currency: str = "CNY"
+    periods: Periods
+    """Periods of the representative horizon (cyclic)."""
+    profiles: dict[str, list[Number]] = Field(default_factory=dict)
+    """Named shapes, one value per period, normalised by their mean when used."""
+    regions: list[Region] = Field(min_length=1)
+    sites: list[Site] = Field(min_length=1)
+    classes: list[WorkloadClass] = Field(min_length=1)
+    network: Network = Field(default_factory=Network)
+    policy: Policy = Field(default_factory=Policy)
+
+    @field_validator("profiles")
+    @classmethod
+    def _finite(cls, value: dict[str, list[float]]) -> dict[str, list[float]]:
+        for values in value.values():
+            if not all(math.isfinite(v) for v in values):
+                raise ValueError("profile values must be finite")
+        return value
+
+
+SCHEMA_ID = "https://github.com/eastwest/eastwest/schema/instance-v1.json"
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema of instance files, version 1 (shipped as package data)."""
+    schema = Instance.model_json_schema(mode="validation")
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", "$id": SCHEMA_ID,
+            **schema, "title": "eastwest instance, version 1"}

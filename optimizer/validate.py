@@ -1,0 +1,168 @@
+"""The semantic pass: every problem that needs more than one field, collected at once.
+
+Unknown or duplicate ids, series of the wrong length or with out-of-range values, profiles that
+cannot be scaled, and demand that can reach no site (an error where the demand is hard, a warning
+otherwise: that demand is then unmet and priced by its penalty).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from optimizer import geo
+from optimizer.errors import Path, Problem
+from optimizer.schema import Instance, ProfileRef
+from optimizer.series import SeriesValue, expand, n_periods
+from optimizer.yamlio import LineMap, line_of
+
+
+class _Collector:
+    def __init__(self, file: str, lines: LineMap):
+        self.file, self.lines = file, lines
+        self.problems: list[Problem] = []
+
+    def error(self, path: Path, message: str, *value: Any) -> None:
+        self._add(path, message, value, "error")
+
+    def warn(self, path: Path, message: str, *value: Any) -> None:
+        self._add(path, message, value, "warning")
+
+    def _add(self, path: Path, message: str, value: tuple[Any, ...], severity: str) -> None:
+        kwargs: dict[str, Any] = {"value": value[0]} if value else {}
+        self.problems.append(
+            Problem(message, path, self.file, line_of(self.lines, path), severity=severity,  # type: ignore[arg-type]
+                    **kwargs)
+        )
+
+    def unique(self, base: Path, ids: Sequence[str], what: str, key: str = "id") -> None:
+        counts = Counter(ids)
+        seen: set[str] = set()
+        for i, x in enumerate(ids):
+            if counts[x] > 1 and x in seen:
+                self.error((*base, i, key), f"duplicate {what} id", x)
+            seen.add(x)
+
+    def known(self, path: Path, value: str, known: Iterable[str], what: str) -> bool:
+        if value in known:
+            return True
+        self.error(path, f"unknown {what} id", value)
+        return False
+
+
+def semantic_problems(instance: Instance, file: str, lines: LineMap) -> list[Problem]:
+    """Every semantic problem of ``instance``; warnings carry ``severity="warning"``."""
+    c = _Collector(file, lines)
+    T = n_periods(instance)
+    region_ids = [r.id for r in instance.regions]
+    site_ids = [s.id for s in instance.sites]
+    class_ids = [k.id for k in instance.classes]
+    c.unique(("regions",), region_ids, "region")
+    c.unique(("sites",), site_ids, "site")
+    c.unique(("classes",), class_ids, "class")
+    if isinstance(instance.periods, list):
+        c.unique(("periods",), [p.id for p in instance.periods], "period")
+
+    _check_profiles(c, instance.profiles, T)
+    good_profiles = {
+        name: v for name, v in instance.profiles.items()
+        if len(v) == T and min(v, default=0) >= 0 and sum(v) > 0
+    }
+
+    def series(path: Path, value: SeriesValue, lower: float, what: str) -> None:
+        if isinstance(value, ProfileRef):
+            if value.profile not in instance.profiles:
+                c.error((*path, "profile"), "unknown profile", value.profile)
+                return
+            if value.profile not in good_profiles:
+                return  # already reported under profiles
+        elif not isinstance(value, int | float) and len(value) != T:
+            c.error(path, f"series has {len(value)} values, expected one per period ({T})")
+            return
+        arr = expand(value, T, good_profiles)
+        if (arr < lower).any():
+            bad = float(arr[arr < lower][0])
+            c.error(path, f"{what} must be >= {lower:g} in every period", bad)
+
+    for i, r in enumerate(instance.regions):
+        for k, value in r.demand.items():
+            if c.known(("regions", i, "demand", k), k, class_ids, "class"):
+                series(("regions", i, "demand", k), value, 0.0, "demand")
+    for j, s in enumerate(instance.sites):
+        base: Path = ("sites", j)
+        series((*base, "pue"), s.pue, 1.0, "PUE")
+        series((*base, "price"), s.price, 0.0, "price")
+        series((*base, "carbon_intensity"), s.carbon_intensity, 0.0, "carbon intensity")
+        series((*base, "renewable_mw"), s.renewable_mw, 0.0, "renewable power")
+        c.unique((*base, "expansions"), [e.id for e in s.expansions], "expansion")
+    for i, k in enumerate(instance.classes):
+        for j, sid in enumerate(k.allowed_sites or []):
+            c.known(("classes", i, "allowed_sites", j), sid, site_ids, "site")
+
+    net = instance.network
+    for kind, pairs in (("latency", net.latency.pairs), ("transfer", net.transfer.pairs)):
+        seen: set[tuple[str, str]] = set()
+        for i, p in enumerate(pairs):
+            base = ("network", kind, "pairs", i)
+            c.known((*base, "region"), p.region, region_ids, "region")
+            c.known((*base, "site"), p.site, site_ids, "site")
+            if (p.region, p.site) in seen:
+                c.error(base, f"duplicate {kind} pair", f"{p.region}->{p.site}")
+            seen.add((p.region, p.site))
+    c.unique(("network", "corridors"), [x.id for x in net.corridors], "corridor")
+    for i, cor in enumerate(net.corridors):
+        for j, rid in enumerate(cor.regions):
+            c.known(("network", "corridors", i, "regions", j), rid, region_ids, "region")
+        for j, sid in enumerate(cor.sites):
+            c.known(("network", "corridors", i, "sites", j), sid, site_ids, "site")
+
+    if not any(p.severity == "error" for p in c.problems):
+        _check_reachability(c, instance, good_profiles)
+    return c.problems
+
+
+def _check_profiles(c: _Collector, profiles: Mapping[str, Sequence[float]], T: int) -> None:
+    for name, values in profiles.items():
+        path: Path = ("profiles", name)
+        if len(values) != T:
+            c.error(path, f"profile has {len(values)} values, expected one per period ({T})")
+        elif min(values, default=0) < 0:
+            c.error(path, "profile values must be >= 0", min(values))
+        elif sum(values) <= 0:
+            c.error(path, "profile has mean 0: it cannot be scaled", 0)
+
+
+def _check_reachability(
+    c: _Collector, instance: Instance, profiles: Mapping[str, Sequence[float]]
+) -> None:
+    """Demand of a class that can reach no site within its latency limit and residency."""
+    T = n_periods(instance)
+    latency = geo.latency_matrix(instance)
+    site_index = {s.id: j for j, s in enumerate(instance.sites)}
+    for i, region in enumerate(instance.regions):
+        for k in instance.classes:
+            value = region.demand.get(k.id)
+            if value is None or not expand(value, T, profiles).any():
+                continue
+            reach = np.ones(len(instance.sites), dtype=bool)
+            if k.max_latency_ms is not None:
+                reach &= latency[i] <= k.max_latency_ms
+            if k.allowed_sites is not None:
+                allowed = np.zeros_like(reach)
+                allowed[[site_index[s] for s in k.allowed_sites]] = True
+                reach &= allowed
+            if reach.any():
+                continue
+            nearest = float(latency[i].min())
+            why = (f"no site within {k.max_latency_ms:g} ms (nearest {nearest:.1f} ms)"
+                   if k.max_latency_ms is not None and nearest > k.max_latency_ms
+                   else "no allowed site within the latency limit")
+            path: Path = ("regions", i, "demand", k.id)
+            if k.unmet_penalty is None:
+                c.error(path, f"hard demand of class {k.id!r} can reach no site: {why}")
+            else:
+                c.warn(path, f"demand of class {k.id!r} can reach no site ({why}): "
+                       "it will be unmet, priced at the class's unmet_penalty")
