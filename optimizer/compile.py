@@ -71,8 +71,8 @@ def compile_instance(instance: Instance) -> Arrays:
 
     demand = np.zeros((len(instance.regions), len(classes), T))
     for i, region in enumerate(instance.regions):
-        for k, value in region.demand.items():
-            demand[i, class_ids.index(k)] = stack([value], T, prof)[0]
+        for kid, value in region.demand.items():
+            demand[i, class_ids.index(kid)] = stack([value], T, prof)[0]
 
     km = geo.distance_matrix(instance)
     latency = geo.latency_matrix(instance, km)

@@ -15,7 +15,7 @@ EARTH_RADIUS_KM = 6371.0
 
 
 def great_circle_km(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Pairwise haversine distances between points ``a`` (n, 2) and ``b`` (m, 2), lat/lon degrees."""
+    """Pairwise haversine distances (km) between ``a`` (n, 2) and ``b`` (m, 2), degrees."""
     lat1, lon1 = np.radians(a[:, 0])[:, None], np.radians(a[:, 1])[:, None]
     lat2, lon2 = np.radians(b[:, 0])[None, :], np.radians(b[:, 1])[None, :]
     h = (

@@ -116,7 +116,8 @@ def interpret(arrays: Arrays, lp: LinearProgram, raw: RawResult) -> Solution:
         "constraints": lp.n_rows, "nonzeros": lp.nnz, "build_s": lp.build_s,
         "solve_s": raw.solve_s, "duals_from": raw.duals_from or None,
     }
-    empty = FlowTable(*(np.zeros(0, dtype=np.int64) for _ in range(4)), np.zeros(0))
+    none = np.zeros(0, dtype=np.int64)
+    empty = FlowTable(none, none, none, none, np.zeros(0))
     if x is None:
         return Solution(
             arrays.name, arrays.currency, status, None, None, None, message, arrays.regions,

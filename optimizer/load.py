@@ -86,7 +86,8 @@ def parse(
     if not sha256:
         import json
 
-        sha256 = hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
+        text = json.dumps(data, sort_keys=True, default=str)
+        sha256 = hashlib.sha256(text.encode()).hexdigest()
     return Document(instance, file, lines, tuple(problems), sha256)
 
 
@@ -111,9 +112,9 @@ def _data_path(loc: tuple[Any, ...], data: Any) -> Path:
     node = data
     for n, part in enumerate(loc):
         last = n == len(loc) - 1
-        if isinstance(node, dict) and part in node:
-            node = node[part]
-        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+        in_dict = isinstance(node, dict) and part in node
+        in_list = isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
+        if in_dict or in_list:
             node = node[part]
         elif not last:
             continue  # a union member's tag, e.g. 'list' or 'profile'

@@ -98,20 +98,24 @@ def semantic_problems(instance: Instance, file: str, lines: LineMap) -> list[Pro
         series((*base, "carbon_intensity"), s.carbon_intensity, 0.0, "carbon intensity")
         series((*base, "renewable_mw"), s.renewable_mw, 0.0, "renewable power")
         c.unique((*base, "expansions"), [e.id for e in s.expansions], "expansion")
-    for i, k in enumerate(instance.classes):
-        for j, sid in enumerate(k.allowed_sites or []):
+    for i, klass in enumerate(instance.classes):
+        for j, sid in enumerate(klass.allowed_sites or []):
             c.known(("classes", i, "allowed_sites", j), sid, site_ids, "site")
 
     net = instance.network
-    for kind, pairs in (("latency", net.latency.pairs), ("transfer", net.transfer.pairs)):
+    pair_lists = {
+        "latency": [(p.region, p.site) for p in net.latency.pairs],
+        "transfer": [(p.region, p.site) for p in net.transfer.pairs],
+    }
+    for kind, pairs in pair_lists.items():
         seen: set[tuple[str, str]] = set()
-        for i, p in enumerate(pairs):
+        for i, (rid, sid) in enumerate(pairs):
             base = ("network", kind, "pairs", i)
-            c.known((*base, "region"), p.region, region_ids, "region")
-            c.known((*base, "site"), p.site, site_ids, "site")
-            if (p.region, p.site) in seen:
-                c.error(base, f"duplicate {kind} pair", f"{p.region}->{p.site}")
-            seen.add((p.region, p.site))
+            c.known((*base, "region"), rid, region_ids, "region")
+            c.known((*base, "site"), sid, site_ids, "site")
+            if (rid, sid) in seen:
+                c.error(base, f"duplicate {kind} pair", f"{rid}->{sid}")
+            seen.add((rid, sid))
     c.unique(("network", "corridors"), [x.id for x in net.corridors], "corridor")
     for i, cor in enumerate(net.corridors):
         for j, rid in enumerate(cor.regions):

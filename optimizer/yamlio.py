@@ -7,9 +7,8 @@ semantic) can be reported as ``file:line  field.path``.
 
 from __future__ import annotations
 
-from typing import Any
-
 import re
+from typing import Any
 
 import yaml
 from yaml.constructor import SafeConstructor

@@ -153,7 +153,7 @@ def _solve_mb(model: mb.Model, solver_name: str, opts: SolveOptions) -> RawResul
     with capture_fd_output() as captured:
         mb_status = solver.solve(model)
     elapsed = time.perf_counter() - start
-    helper: Any = solver._Solver__solve_helper  # type: ignore[attr-defined]
+    helper: Any = solver._Solver__solve_helper  # numpy arrays, no pandas round trip
     has_solution = bool(helper.has_solution())
     hit = opts.time_limit is not None and elapsed >= 0.95 * opts.time_limit
     status = map_status(MB_STATUS[mb_status.name], has_solution, hit)

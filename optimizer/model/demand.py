@@ -25,7 +25,8 @@ from optimizer.model.lp import Builder
 
 def demand_pairs(arrays: Arrays) -> tuple[np.ndarray, np.ndarray]:
     """Region-class pairs with demand in some period: (region index, class index)."""
-    return np.nonzero(arrays.demand.sum(axis=2) > 0)
+    pr, pk = np.nonzero(arrays.demand.sum(axis=2) > 0)
+    return pr.astype(np.int64), pk.astype(np.int64)
 
 
 def define(arrays: Arrays, b: Builder) -> None:

@@ -1,4 +1,6 @@
-"""The backend-neutral linear programme: ``min c x  s.t.  row_lb <= A x <= row_ub, col_lb <= x <= col_ub``.
+"""The backend-neutral linear programme.
+
+``min c x  s.t.  row_lb <= A x <= row_ub,  col_lb <= x <= col_ub`` (some x integer).
 
 Variables and constraints come in named blocks (``flow``, ``unmet``, ``capacity``, ...), each with
 integer coordinates per dimension, so that a solution vector maps back to names without a solver.

@@ -1,0 +1,94 @@
+"""Loading: YAML details, series expansion, periods and the error locations."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from optimizer.compile import compile_instance
+from optimizer.errors import InstanceError
+from optimizer.load import load, parse_text
+
+MINIMAL = """\
+version: 1
+periods: {count: 4}
+profiles:
+  shape: [1, 2, 3, 2]
+regions:
+  - id: r
+    location: [30, 120]
+    demand: {k: {profile: shape, mean: 10}, j: {profile: shape, max: 6}}
+sites:
+  - id: s
+    location: [30, 120]
+    capacity_mw: 1e2
+    pue: [1.1, 1.2, 1.3, 1.4]
+    price: 50
+classes:
+  - id: k
+  - id: j
+"""
+
+
+def test_series_forms_expand() -> None:
+    arrays = compile_instance(parse_text(MINIMAL).instance)
+    shape = np.array([1, 2, 3, 2.0])
+    np.testing.assert_allclose(arrays.demand[0, 0], shape / shape.mean() * 10)
+    np.testing.assert_allclose(arrays.demand[0, 1], shape / shape.max() * 6)
+    np.testing.assert_allclose(arrays.pue[0], [1.1, 1.2, 1.3, 1.4])
+    np.testing.assert_allclose(arrays.price[0], 50.0)
+    assert arrays.capacity[0] == 100.0  # YAML 1.2 float 1e2 read as a number
+    assert arrays.periods == ["t00", "t01", "t02", "t03"]
+
+
+def test_period_list_form() -> None:
+    text = MINIMAL.replace("periods: {count: 4}", "periods: [{id: a, hours: 2, weight: 3}, "
+                           "{id: b}, {id: c, hours: 0.5}, {id: d, weight: 0}]")
+    arrays = compile_instance(parse_text(text).instance)
+    assert arrays.periods == ["a", "b", "c", "d"]
+    np.testing.assert_allclose(arrays.annual, [6.0, 1.0, 0.5, 0.0])
+
+
+def errors_of(text: str) -> list[str]:
+    with pytest.raises(InstanceError) as info:
+        parse_text(text, "x.yaml")
+    return [p.format() for p in info.value.problems]
+
+
+def test_error_has_file_line_and_path() -> None:
+    text = MINIMAL.replace("pue: [1.1, 1.2, 1.3, 1.4]", "pue: [1.1, 0.9, 1.3, 1.4]")
+    line = text.splitlines().index("    pue: [1.1, 0.9, 1.3, 1.4]") + 1
+    (message,) = errors_of(text)
+    assert message.startswith(f"x.yaml:{line}  sites[0].pue  PUE must be >= 1")
+    assert "(0.9)" in message
+
+
+def test_union_tags_do_not_leak_into_paths() -> None:
+    text = MINIMAL.replace("pue: [1.1, 1.2, 1.3, 1.4]", "pue: [1.1, x, 1.3, 1.4]")
+    (message,) = errors_of(text)
+    assert "sites[0].pue[1]" in message
+    assert ".list" not in message
+
+
+def test_duplicate_keys_are_rejected_with_both_lines() -> None:
+    text = MINIMAL.replace("    price: 50\n", "    price: 50\n    price: 60\n")
+    (message,) = errors_of(text)
+    assert "duplicate key 'price'" in message
+    assert "sites[0].price" in message
+
+
+def test_every_problem_at_once() -> None:
+    text = (MINIMAL.replace("capacity_mw: 1e2", "capacity_mw: 1e2\n    colour: red")
+            .replace("location: [30, 120]\n    demand", "location: [95, 120]\n    demand"))
+    messages = errors_of(text)
+    assert len(messages) == 2
+    assert any("sites[0].colour  unknown field" in m for m in messages)
+    assert any("regions[0].location[0]" in m for m in messages)
+
+
+def test_shipped_national_instance_loads() -> None:
+    doc = load()
+    assert len(doc.instance.sites) == 10
+    assert len(doc.instance.regions) >= 15
+    assert len(doc.instance.classes) >= 4
+    assert not doc.warnings
