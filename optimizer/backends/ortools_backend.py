@@ -10,15 +10,21 @@ Solver output goes to the raw file descriptors, so every solve runs inside
 
 from __future__ import annotations
 
+import sys
 import time
 from typing import Any
 
 import numpy as np
-from ortools.linear_solver import linear_solver_pb2, pywraplp
-from ortools.linear_solver.python import model_builder as mb
 
-from optimizer.backends.base import RawResult, SolveOptions, Status, capture_fd_output
-from optimizer.model.lp import LinearProgram
+# highspy (HiGHS 1.16, e.g. loaded by `import pulp`) loaded before OR-Tools' own HiGHS (1.12)
+# makes OR-Tools' HiGHS crash the process (segfault, measured). Remember whether that happened.
+HIGHS_SHADOWED = "highspy" in sys.modules and not any(m.startswith("ortools.") for m in sys.modules)
+
+from ortools.linear_solver import linear_solver_pb2, pywraplp  # noqa: E402
+from ortools.linear_solver.python import model_builder as mb  # noqa: E402
+
+from optimizer.backends.base import RawResult, SolveOptions, Status, capture_fd_output  # noqa: E402
+from optimizer.model.lp import LinearProgram  # noqa: E402
 
 LP_SOLVERS = ("clp", "glop", "pdlp", "highs", "scip")
 MIP_SOLVERS = ("scip", "highs")
@@ -124,6 +130,11 @@ def solve(lp: LinearProgram, opts: SolveOptions) -> RawResult:
         return RawResult(Status.ERROR, "ortools", solver,
                          message=f"solver {solver!r} cannot solve {kind} here; "
                                  f"choose one of {', '.join(allowed)}")
+    if solver == "highs" and HIGHS_SHADOWED:
+        return RawResult(Status.ERROR, "ortools", solver,
+                         message="highspy was imported before OR-Tools in this process (e.g. by "
+                                 "`import pulp`), which makes OR-Tools' HiGHS crash: import "
+                                 "optimizer before pulp, or use --backend pulp --solver highs")
     model = to_model(lp)
     result = _solve_clp(model, lp, opts) if solver == "clp" else _solve_mb(model, solver, opts)
     if opts.solver == "auto":

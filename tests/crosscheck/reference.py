@@ -26,9 +26,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pulp
+if TYPE_CHECKING:
+    import pulp
 
 EARTH_RADIUS_KM = 6371.0
 DEFAULT_UNMET_PENALTY = 1.0e5
@@ -234,6 +235,20 @@ class Result:
     v: dict[tuple[int, int], float] = field(default_factory=dict)
 
 
+def _import_pulp() -> Any:
+    """PuLP, imported on first use, never when this module is imported.
+
+    PuLP 3.3's ``__init__`` loads highspy's ``_core*.so`` with ``RTLD_GLOBAL``. Imported before
+    OR-Tools, that HiGHS (1.16) interposes the symbols of the HiGHS bundled in OR-Tools, and the
+    package's ``--solver highs`` (model_builder) then segfaults in the same process. The test
+    modules import this file at collection, before ``optimizer``; importing PuLP lazily keeps
+    the package's own import order (OR-Tools first) and the rest of the test session safe.
+    """
+    import pulp
+
+    return pulp
+
+
 def _value(var: pulp.LpVariable) -> float:
     value = var.value()
     return 0.0 if value is None else float(value)
@@ -241,6 +256,7 @@ def _value(var: pulp.LpVariable) -> float:
 
 def solve_full(data: dict[str, Any]) -> Result:
     """Build the model element by element, solve it with CBC, read every variable back."""
+    pulp = _import_pulp()
     d = read_instance(data)
     R, S, K, T = len(d.regions), len(d.sites), len(d.classes), len(d.periods)
     a = d.annual
@@ -302,7 +318,7 @@ def solve_full(data: dict[str, Any]) -> Result:
     for (r, s, k, t), var in x.items():
         terms["transfer"].append(a[t] * d.data_gb[k] * d.transfer[r][s] * var)
         terms["latency"].append(a[t] * d.latency_cost[k] * d.latency[r][s] * var)
-    for (r, k, t), var in u.items():
+    for (_, k, t), var in u.items():
         penalty = d.penalty[k]
         assert penalty is not None
         terms["unmet"].append(a[t] * penalty * var)
@@ -342,7 +358,7 @@ def reference_costs(
     for (r, s, k, t), val in x.items():
         costs["transfer"] += a[t] * d.data_gb[k] * d.transfer[r][s] * val
         costs["latency"] += a[t] * d.latency_cost[k] * d.latency[r][s] * val
-    for (r, k, t), val in u.items():
+    for (_, k, t), val in u.items():
         penalty = d.penalty[k]
         assert penalty is not None
         costs["unmet"] += a[t] * penalty * val
