@@ -20,9 +20,9 @@ from rich.console import Console
 from rich.logging import RichHandler
 
 from optimizer import __version__
-from optimizer.backends import ortools_backend, pulp_backend
+from optimizer.backends import SOLVER_CHOICES
 from optimizer.backends.base import SolveOptions, Status
-from optimizer.errors import InstanceError, Problem
+from optimizer.errors import InstanceError, Problem, UsageError
 from optimizer.load import Document, load
 
 EXIT_OK, EXIT_INTERNAL, EXIT_USAGE, EXIT_NO_SOLUTION, EXIT_NOT_OPTIMAL = 0, 1, 2, 3, 4
@@ -93,7 +93,8 @@ def solve(
     instance: InstanceArg = None,
     backend: Annotated[str, typer.Option(help="ortools or pulp.")] = "ortools",
     solver: Annotated[str, typer.Option(
-        help="auto, clp, glop, pdlp, highs, scip (ortools); auto, cbc, highs (pulp).")] = "auto",
+        help="auto, clp, glop, pdlp, highs, scip, cbc (ortools; cbc for MIPs); "
+             "auto, cbc, highs (pulp).")] = "auto",
     time_limit: Annotated[float | None, typer.Option(
         "--time-limit", min=0.0, help="Seconds.")] = None,
     gap: Annotated[float | None, typer.Option(min=0.0, help="Relative MIP gap.")] = None,
@@ -118,8 +119,7 @@ def solve(
     from optimizer.report import files, markdown
 
     _setup_logging(-1 if quiet else (1 if verbose else 0))
-    choices = {"ortools": ("auto", *ortools_backend.LP_SOLVERS),
-               "pulp": ("auto", *pulp_backend.SOLVERS)}
+    choices = SOLVER_CHOICES
     if backend not in choices:
         _usage(f"--backend must be one of {', '.join(choices)}, not {backend!r}")
     if solver not in choices[backend]:
@@ -137,6 +137,9 @@ def solve(
     except InstanceError as exc:
         _report_problems(exc.problems, exc.warnings, document.file)
         raise typer.Exit(EXIT_USAGE) from None
+    except UsageError as exc:
+        _usage(str(exc))
+        raise
     sol = result.solution
     timings = {"load": load_s, **result.timings}
 

@@ -49,6 +49,29 @@ class Arrays:
     arc_site: np.ndarray  # (A,) int
     arc_class: np.ndarray  # (A,) int
     carbon_price: float
+    # planning: candidate sites and expansion options (E options)
+    open_cost: np.ndarray  # (S,) currency/yr, nan where the site is not a candidate
+    exp_ids: list[str]
+    exp_site: np.ndarray  # (E,) int
+    exp_size: np.ndarray  # (E,) MW per unit
+    exp_cost: np.ndarray  # (E,) currency/yr per unit
+    exp_max: np.ndarray  # (E,) int
+    # classes: deferral window (periods) and single-site assignment
+    max_delay: np.ndarray  # (K,) int
+    single: np.ndarray  # (K,) bool
+    # network corridors (L corridors)
+    corridor_ids: list[str]
+    corridor_capacity: np.ndarray  # (L,) Gbps
+    corridor_region: np.ndarray  # (L, R) bool
+    corridor_site: np.ndarray  # (L, S) bool
+    # policy
+    carbon_cap: float | None
+    min_renewable_share: float
+
+    @property
+    def candidate(self) -> np.ndarray:
+        """(S,) bool: sites with an open decision."""
+        return ~np.isnan(self.open_cost)
 
     @property
     def annual(self) -> np.ndarray:
@@ -92,6 +115,9 @@ def compile_instance(instance: Instance) -> Arrays:
     )
     arc_region, arc_site, arc_class = np.nonzero(mask)
 
+    exps = [(j, e) for j, s in enumerate(sites) for e in s.expansions]
+    region_ids = [r.id for r in instance.regions]
+    corridors = instance.network.corridors
     return Arrays(
         name=instance.name or "instance",
         currency=instance.currency,
@@ -126,4 +152,21 @@ def compile_instance(instance: Instance) -> Arrays:
         arc_site=arc_site.astype(np.int64),
         arc_class=arc_class.astype(np.int64),
         carbon_price=instance.policy.carbon_price,
+        open_cost=np.array([np.nan if s.open_cost is None else s.open_cost for s in sites],
+                           dtype=float),
+        exp_ids=[f"{site_ids[j]}/{e.id}" for j, e in exps],
+        exp_site=np.array([j for j, _ in exps], dtype=np.int64),
+        exp_size=np.array([e.size_mw for _, e in exps], dtype=float),
+        exp_cost=np.array([e.annual_cost for _, e in exps], dtype=float),
+        exp_max=np.array([e.max_units for _, e in exps], dtype=np.int64),
+        max_delay=np.array([k.max_delay_periods for k in classes], dtype=np.int64),
+        single=np.array([k.assignment == "single" for k in classes], dtype=bool),
+        corridor_ids=[c.id for c in corridors],
+        corridor_capacity=np.array([c.capacity_gbps for c in corridors], dtype=float),
+        corridor_region=np.array([np.isin(region_ids, c.regions) for c in corridors],
+                                 dtype=bool).reshape(len(corridors), len(region_ids)),
+        corridor_site=np.array([np.isin(site_ids, c.sites) for c in corridors],
+                               dtype=bool).reshape(len(corridors), len(site_ids)),
+        carbon_cap=instance.policy.carbon_cap_t,
+        min_renewable_share=instance.policy.min_renewable_share,
     )

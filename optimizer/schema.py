@@ -236,7 +236,7 @@ class Policy(Strict):
     carbon_cap_t: NonNegativeFloat | None = None
     """Cap on annual emissions in t CO2; null: none."""
     min_renewable_share: Annotated[float, Field(strict=True, ge=0.0, le=1.0)] = 0.0
-    """Minimum share of facility energy from renewables, per site."""
+    """Minimum share of the network's facility energy (all sites, all periods) from renewables."""
 
 
 class Instance(Strict):

@@ -7,7 +7,10 @@ from optimizer.backends.base import RawResult, SolveOptions, Status
 from optimizer.model.lp import LinearProgram
 
 BACKENDS = {"ortools": ortools_backend.solve, "pulp": pulp_backend.solve}
-SOLVER_CHOICES = ("auto", *ortools_backend.LP_SOLVERS, "cbc")
+SOLVER_CHOICES = {
+    "ortools": ("auto", *dict.fromkeys(ortools_backend.LP_SOLVERS + ortools_backend.MIP_SOLVERS)),
+    "pulp": ("auto", *pulp_backend.SOLVERS),
+}
 
 __all__ = ["BACKENDS", "RawResult", "SolveOptions", "Status", "solve"]
 
@@ -16,4 +19,14 @@ def solve(lp: LinearProgram, options: SolveOptions) -> RawResult:
     if options.backend not in BACKENDS:
         return RawResult(Status.ERROR, options.backend, options.solver,
                          message=f"unknown backend {options.backend!r}: ortools or pulp")
-    return BACKENDS[options.backend](lp, options)
+    result = BACKENDS[options.backend](lp, options)
+    if lp.is_mip and result.x is not None and result.duals is None:
+        # a MIP has no duals: fix the integer decisions, re-solve the LP with CLP, read its duals
+        fixed = lp.fix_integers(result.x)
+        dual_run = ortools_backend.solve(fixed, SolveOptions(solver="clp",
+                                                             time_limit=options.time_limit))
+        if dual_run.status is Status.OPTIMAL and dual_run.duals is not None:
+            result.duals = dual_run.duals
+            result.duals_from = "clp, integers fixed"
+            result.log += "\n--- LP with integers fixed, for duals (CLP) ---\n" + dual_run.log
+    return result

@@ -24,10 +24,11 @@ from ortools.linear_solver import linear_solver_pb2, pywraplp  # noqa: E402
 from ortools.linear_solver.python import model_builder as mb  # noqa: E402
 
 from optimizer.backends.base import RawResult, SolveOptions, Status, capture_fd_output  # noqa: E402
+from optimizer.errors import UsageError  # noqa: E402
 from optimizer.model.lp import LinearProgram  # noqa: E402
 
 LP_SOLVERS = ("clp", "glop", "pdlp", "highs", "scip")
-MIP_SOLVERS = ("scip", "highs")
+MIP_SOLVERS = ("scip", "highs", "cbc")
 TRUSTED_DUALS = ("clp", "glop", "pdlp")
 
 # model_builder's SolveStatus name -> Status (a table test covers every entry)
@@ -126,22 +127,22 @@ def solve(lp: LinearProgram, opts: SolveOptions) -> RawResult:
     solver, why = (default_solver(lp) if opts.solver == "auto" else (opts.solver, "chosen"))
     allowed = MIP_SOLVERS if lp.is_mip else LP_SOLVERS
     if solver not in allowed:
-        kind = "a MIP" if lp.is_mip else "an LP"
-        return RawResult(Status.ERROR, "ortools", solver,
-                         message=f"solver {solver!r} cannot solve {kind} here; "
-                                 f"choose one of {', '.join(allowed)}")
+        kind = "a MIP (it has integer decisions)" if lp.is_mip else "an LP"
+        raise UsageError(f"--solver {solver} cannot solve {kind} with the ortools backend; "
+                         f"choose one of {', '.join(allowed)}")
     if solver == "highs" and HIGHS_SHADOWED:
         return RawResult(Status.ERROR, "ortools", solver,
                          message="highspy was imported before OR-Tools in this process (e.g. by "
                                  "`import pulp`), which makes OR-Tools' HiGHS crash: import "
                                  "optimizer before pulp, or use --backend pulp --solver highs")
     model = to_model(lp)
-    result = _solve_clp(model, lp, opts) if solver == "clp" else _solve_mb(model, solver, opts)
+    result = (_solve_proto(model, lp, opts, solver) if solver in PROTO_SOLVERS
+              else _solve_mb(model, solver, opts))
     if opts.solver == "auto":
         result.notes.insert(0, f"solver chosen automatically: {why}")
     if (result.duals is None and not lp.is_mip and result.x is not None
             and result.status is Status.OPTIMAL):
-        dual_run = _solve_clp(model, lp, SolveOptions(time_limit=opts.time_limit))
+        dual_run = _solve_proto(model, lp, SolveOptions(time_limit=opts.time_limit), "clp")
         if dual_run.status is Status.OPTIMAL:
             result.duals = dual_run.duals
             result.duals_from = f"clp (re-solve: {solver}'s duals are not reliable)"
@@ -181,16 +182,27 @@ def _solve_mb(model: mb.Model, solver_name: str, opts: SolveOptions) -> RawResul
     return result
 
 
-def _solve_clp(model: mb.Model, lp: LinearProgram, opts: SolveOptions) -> RawResult:
+PROTO_SOLVERS = {
+    "clp": linear_solver_pb2.MPModelRequest.CLP_LINEAR_PROGRAMMING,
+    "cbc": linear_solver_pb2.MPModelRequest.CBC_MIXED_INTEGER_PROGRAMMING,
+}
+
+
+def _solve_proto(model: mb.Model, lp: LinearProgram, opts: SolveOptions,
+                 solver: str) -> RawResult:
+    """CLP or CBC: the model_builder model exported as a proto, solved by pywraplp."""
     request = linear_solver_pb2.MPModelRequest()
     request.model.CopyFrom(model.export_to_proto())
-    request.solver_type = linear_solver_pb2.MPModelRequest.CLP_LINEAR_PROGRAMMING
+    request.solver_type = PROTO_SOLVERS[solver]
+
     request.enable_internal_solver_output = True
     if opts.time_limit is not None:
         request.solver_time_limit_seconds = opts.time_limit
     notes = []
     if opts.threads and opts.threads > 1:
-        notes.append("--threads is ignored by clp")
+        notes.append(f"--threads is ignored by {solver} through OR-Tools")
+    if opts.gap is not None and solver == "cbc":
+        notes.append("--gap is ignored by cbc through OR-Tools (use --backend pulp)")
     response = linear_solver_pb2.MPSolutionResponse()
     start = time.perf_counter()
     with capture_fd_output() as captured:
@@ -200,14 +212,14 @@ def _solve_clp(model: mb.Model, lp: LinearProgram, opts: SolveOptions) -> RawRes
     has_solution = len(response.variable_value) == lp.n_vars
     hit = opts.time_limit is not None and elapsed >= 0.95 * opts.time_limit
     status = map_status(PROTO_STATUS.get(name, Status.ERROR), has_solution, hit)
-    result = RawResult(status, "ortools", "clp", solve_s=elapsed, log=captured[0], notes=notes,
+    result = RawResult(status, "ortools", solver, solve_s=elapsed, log=captured[0], notes=notes,
                        message=name + (f": {response.status_str}" if response.status_str else ""))
     if has_solution and status.has_solution_expected:
         result.x = np.asarray(response.variable_value, dtype=float)
         result.objective = float(response.objective_value)
         if response.HasField("best_objective_bound"):
             result.bound = float(response.best_objective_bound)
-        if len(response.dual_value) == lp.n_rows:
+        if solver == "clp" and len(response.dual_value) == lp.n_rows:
             result.duals = np.asarray(response.dual_value, dtype=float)
             result.duals_from = "clp"
     return result

@@ -12,25 +12,40 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from optimizer.compile import Arrays
-from optimizer.errors import Path, Problem, format_path
+from optimizer.errors import Problem
 from optimizer.load import Document
-from optimizer.model import capacity, demand, power
-from optimizer.model.lp import COST_CATEGORIES, Block, Builder, LinearProgram
+from optimizer.model import (
+    assignment,
+    capacity,
+    deferral,
+    demand,
+    expansion,
+    network,
+    policy,
+    power,
+)
+from optimizer.model.lp import COST_CATEGORIES, Block, Builder, LinearProgram, ModelOptions
 
 Family = Callable[[Arrays, Builder], None]
 
 FAMILIES: list[tuple[str, Family]] = [
     ("demand", demand.define),
+    ("deferral", deferral.define),
+    ("assignment", assignment.define),
+    ("expansion", expansion.define),
     ("capacity", capacity.define),
     ("power", power.define),
+    ("network", network.define),
+    ("policy", policy.define),
 ]
 
-__all__ = ["COST_CATEGORIES", "FAMILIES", "Block", "LinearProgram", "formulate", "unsupported"]
+__all__ = ["COST_CATEGORIES", "FAMILIES", "Block", "LinearProgram", "ModelOptions", "formulate",
+           "unsupported"]
 
 
-def formulate(arrays: Arrays) -> LinearProgram:
+def formulate(arrays: Arrays, options: ModelOptions | None = None) -> LinearProgram:
     start = time.perf_counter()
-    builder = Builder()
+    builder = Builder(options)
     for _, define in FAMILIES:
         define(arrays, builder)
     lp = builder.build()
@@ -38,27 +53,6 @@ def formulate(arrays: Arrays) -> LinearProgram:
 
 
 def unsupported(document: Document) -> list[Problem]:
-    """Fields the model does not formulate yet: refused, never silently ignored."""
-    inst = document.instance
-    found: list[tuple[Path, object]] = []
-    for i, k in enumerate(inst.classes):
-        if k.max_delay_periods > 0:
-            found.append((("classes", i, "max_delay_periods"), k.max_delay_periods))
-        if k.assignment != "split":
-            found.append((("classes", i, "assignment"), k.assignment))
-    for j, s in enumerate(inst.sites):
-        if s.open_cost is not None:
-            found.append((("sites", j, "open_cost"), s.open_cost))
-        if s.expansions:
-            found.append((("sites", j, "expansions"), len(s.expansions)))
-    if inst.network.corridors:
-        found.append((("network", "corridors"), len(inst.network.corridors)))
-    if inst.policy.carbon_cap_t is not None:
-        found.append((("policy", "carbon_cap_t"), inst.policy.carbon_cap_t))
-    if inst.policy.min_renewable_share > 0:
-        found.append((("policy", "min_renewable_share"), inst.policy.min_renewable_share))
-    return [
-        Problem(f"not supported yet: {format_path(path)} (this version does not formulate it)",
-                path, document.file, document.line(path), value)
-        for path, value in found
-    ]
+    """Fields the model does not formulate (refused, never silently ignored): none in v1."""
+    del document
+    return []

@@ -1,6 +1,9 @@
-r"""IT capacity (DESIGN.md §2, constraint 2, without expansion)::
+r"""IT capacity (DESIGN.md §2, constraint 2)::
 
-    sum_{r,k} x[r,s,k,t] <= cap[s]        for every site s and period t
+    sum_{r,k} x[r,s,k,t] <= cap[s]*o[s] + sum_{e at s} size[e]*n[e]   for every site s, period t
+
+with ``o[s] = 1`` for existing sites (the term moves to the right-hand side) and the ``open`` and
+``build`` variables of :mod:`optimizer.model.expansion` otherwise.
 
 The dual of this row, summed over periods, is the site's ``capacity_price``: the annual saving from
 one more MW of IT capacity (currency per MW-year).
@@ -16,12 +19,22 @@ from optimizer.model.lp import Builder
 
 def define(arrays: Arrays, b: Builder) -> None:
     S, T = len(arrays.sites), len(arrays.periods)
+    cand = arrays.candidate
     flow = b.variables["flow"]
     rows = b.add_rows(
         "capacity",
         {"site": np.repeat(np.arange(S), T), "period": np.tile(np.arange(T), S)},
         lb=-np.inf,
-        ub=np.repeat(arrays.capacity, T),
+        ub=np.repeat(np.where(cand, 0.0, arrays.capacity), T),
     )
     site, t = flow.index["site"], flow.index["period"]
     b.add_terms(rows.start + site * T + t, flow.ids(), 1.0)
+
+    opened = b.variables["open"]
+    os_ = opened.index["site"]
+    b.add_terms(rows.start + np.repeat(os_ * T, T) + np.tile(np.arange(T), len(os_)),
+                np.repeat(opened.ids(), T), -np.repeat(arrays.capacity[os_], T))
+    build = b.variables["build"]
+    es = build.index["site"]
+    b.add_terms(rows.start + np.repeat(es * T, T) + np.tile(np.arange(T), len(es)),
+                np.repeat(build.ids(), T), -np.repeat(arrays.exp_size, T))

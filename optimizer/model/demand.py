@@ -8,6 +8,11 @@ Rows, one per region-class pair with demand and period::
 
     sum_{s} x[r,s,k,t] + u[r,k,t] = d[r,k,t]
 
+For deferrable classes the same rows are written in energy, ``hours[t] * (sum_s x + u) = hours[t]
+* d``, and :mod:`optimizer.model.deferral` adds the backlog to them. ``u <= d`` bounds the unmet
+part of non-deferrable classes (implied by the row); deferrable work may be dropped later than
+it arrived, so there ``u`` has no upper bound.
+
 Costs, with ``a[t] = hours[t] * weight[t]``::
 
     transfer = sum a[t] * data_gb_per_mwh[k] * transfer_cost[r,s] * x[r,s,k,t]
@@ -51,20 +56,23 @@ def define(arrays: Arrays, b: Builder) -> None:
     row_pair = np.repeat(np.arange(P), T)
     row_t = np.tile(t_range, P)
     d = arrays.demand[pr[row_pair], pk[row_pair], row_t]
+    deferrable = arrays.max_delay[pk[row_pair]] > 0
+    scale = np.where(deferrable, arrays.hours[row_t], 1.0)
     rows = b.add_rows("demand", {"region": pr[row_pair], "class": pk[row_pair],
-                                 "period": row_t}, lb=d, ub=d)
+                                 "period": row_t}, lb=scale * d, ub=scale * d)
 
     arc_pair = pair_of[arrays.arc_region, arrays.arc_class]
-    b.add_terms(rows.start + arc_pair[arc] * T + t_of, flow.ids(), 1.0)
+    flow_row = arc_pair[arc] * T + t_of
+    b.add_terms(rows.start + flow_row, flow.ids(), scale[flow_row])
 
     # unmet demand for soft classes
     soft = ~np.isnan(arrays.unmet_penalty[pk[row_pair]])
     unmet = b.add_vars(
         "unmet",
         {"region": pr[row_pair][soft], "class": pk[row_pair][soft], "period": row_t[soft]},
-        lb=0.0, ub=d[soft],
+        lb=0.0, ub=np.where(deferrable[soft], np.inf, d[soft]),
     )
-    b.add_terms(rows.start + np.flatnonzero(soft), unmet.ids(), 1.0)
+    b.add_terms(rows.start + np.flatnonzero(soft), unmet.ids(), scale[soft])
 
     # costs
     r, s, k = arrays.arc_region[arc], arrays.arc_site[arc], arrays.arc_class[arc]

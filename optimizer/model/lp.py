@@ -10,7 +10,7 @@ The objective is kept split by cost category (DESIGN.md §2) as a sparse matrix 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import scipy.sparse as sp
@@ -18,6 +18,14 @@ import scipy.sparse as sp
 COST_CATEGORIES = (
     "energy", "renewable", "carbon", "transfer", "latency", "unmet", "expansion", "opening",
 )
+
+
+@dataclass(frozen=True)
+class ModelOptions:
+    """Choices about the formulation (not about the instance)."""
+
+    valid_inequalities: bool = True
+    """Add ``x[r,s,k,t] <= d[r,k,t] * o[s]`` for candidate sites (tightens the LP relaxation)."""
 
 
 @dataclass(frozen=True)
@@ -72,6 +80,14 @@ class LinearProgram:
     def is_mip(self) -> bool:
         return bool(self.integer.any())
 
+    def fix_integers(self, x: np.ndarray) -> LinearProgram:
+        """The LP with every integer variable fixed at its (rounded) value in ``x``."""
+        fixed = np.round(x[self.integer])
+        lb, ub = self.col_lb.copy(), self.col_ub.copy()
+        lb[self.integer] = fixed
+        ub[self.integer] = fixed
+        return replace(self, col_lb=lb, col_ub=ub, integer=np.zeros_like(self.integer))
+
     def costs(self, x: np.ndarray) -> dict[str, float]:
         values = self.cost_matrix @ x
         return {cat: float(v) for cat, v in zip(COST_CATEGORIES, values, strict=True)}
@@ -94,7 +110,8 @@ class LinearProgram:
 class Builder:
     """Collects blocks of columns, rows, coefficients and costs; ``build()`` assembles the LP."""
 
-    def __init__(self) -> None:
+    def __init__(self, options: ModelOptions | None = None) -> None:
+        self.options = options or ModelOptions()
         self.variables: dict[str, Block] = {}
         self.rows: dict[str, Block] = {}
         self._n = 0

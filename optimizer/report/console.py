@@ -9,7 +9,7 @@ from rich.table import Table as RichTable
 
 from optimizer.backends.base import Status
 from optimizer.interpret import Solution
-from optimizer.report.tables import Table, all_tables, summary
+from optimizer.report.tables import Table, all_tables, policy_lines, summary
 
 STATUS_STYLE = {
     Status.OPTIMAL: "bold green", Status.FEASIBLE: "bold yellow",
@@ -41,6 +41,8 @@ def render(sol: Solution, console: Console, log_path: str | None = None) -> None
     console.print(Panel(grid, title="eastwest", title_align="left", expand=False))
     for table in all_tables(sol):
         console.print(to_rich(table))
+    for line in policy_lines(sol):
+        console.print(f"[bold]policy:[/] {line}", highlight=False)
     for note in sol.notes:
         console.print(f"[dim]note:[/] {note}", highlight=False)
     for warning in sol.warnings:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from optimizer.interpret import Solution
-from optimizer.report.tables import Table, all_tables, summary
+from optimizer.report.tables import Table, all_tables, policy_lines, summary
 
 
 def _escape(cell: str) -> str:
@@ -29,6 +29,8 @@ def render(sol: Solution, log_path: str | None = None) -> str:
     parts += [f"- **{k}**: {v}" for k, v in summary(sol, log_path)]
     parts.append("")
     parts += [table_md(t) for t in all_tables(sol)]
+    if policy_lines(sol):
+        parts += ["## Policy", "", *(f"- {line}" for line in policy_lines(sol)), ""]
     if sol.notes:
         parts += ["## Notes", "", *(f"- {n}" for n in sol.notes), ""]
     if sol.warnings:

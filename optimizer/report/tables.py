@@ -46,6 +46,15 @@ def energy(mwh: float) -> str:
     return f"{mwh:,.1f} MWh"
 
 
+def tonnes(t: float) -> str:
+    v = abs(t)
+    if v >= 1e6:
+        return f"{t / 1e6:,.3f} Mt CO2"
+    if v >= 1e3:
+        return f"{t / 1e3:,.2f} kt CO2"
+    return f"{t:,.1f} t CO2"
+
+
 def pct(x: float | None) -> str:
     return "n/a" if x is None else f"{100 * x:.1f}%"
 
@@ -102,41 +111,132 @@ def sites(sol: Solution) -> Table:
 
 
 def flow_matrix(sol: Solution) -> Table:
-    """Region x site annual energy (GWh), with the share each region sends to each zone."""
-    m = sol.region_site_mwh
+    """Region x site annual energy, with the share each region sends to each zone."""
+    unit, div = (("TWh", 1e6) if sol.region_site_mwh.max(initial=0) >= 1e7 else
+                 ("GWh", 1e3) if sol.region_site_mwh.max(initial=0) >= 1e4 else ("MWh", 1.0))
+    m = sol.region_site_mwh / div
     order = sorted(range(len(sol.sites)), key=lambda s: (sol.site_zone[s] or "", s))
     zones = sorted({z for z in sol.site_zone if z})
-    columns = ["region \\ site", *(sol.sites[s] for s in order), "total GWh",
+    columns = ["region \\ site", *(sol.sites[s] for s in order), f"total {unit}",
                *(f"to {z}" for z in zones)]
     rows = []
     for r, region in enumerate(sol.regions):
         served = m[r].sum()
-        row = [region, *(f"{m[r, s] / 1e3:,.0f}" if m[r, s] > 0.5 else "·" for s in order),
-               f"{served / 1e3:,.0f}"]
+        row = [region, *(f"{m[r, s]:,.0f}" if m[r, s] > 0.5 else "·" for s in order),
+               f"{served:,.0f}"]
         for z in zones:
             in_zone = sum(m[r, s] for s in range(len(sol.sites)) if sol.site_zone[s] == z)
             row.append(pct(in_zone / served if served > 0 else 0.0))
         rows.append(row)
     col_tot = m.sum(axis=0)
-    footer = ["total", *(f"{col_tot[s] / 1e3:,.0f}" for s in order), f"{m.sum() / 1e3:,.0f}"]
+    footer = ["total", *(f"{col_tot[s]:,.0f}" for s in order), f"{m.sum():,.0f}"]
     for z in zones:
         in_zone = sum(col_tot[s] for s in range(len(sol.sites)) if sol.site_zone[s] == z)
         footer.append(pct(in_zone / m.sum() if m.sum() > 0 else 0.0))
-    return Table("Where each region's demand is served (GWh a year)", columns, rows,
+    return Table(f"Where each region's demand is served ({unit} a year)", columns, rows,
                  numeric=set(range(1, len(columns))), footer=footer)
 
 
 def classes(sol: Solution) -> Table:
+    deferral = any(k.get("max_delay_periods", 0) > 0 for k in sol.class_table)
     rows = []
     for k in sol.class_table:
         demand = k["demand_mwh"]
         lat = k["mean_latency_ms"]
-        rows.append([k["id"], energy(demand), energy(k["served_mwh"]), energy(k["unmet_mwh"]),
-                     pct(k["unmet_mwh"] / demand if demand > 0 else 0.0),
-                     "n/a" if lat is None else f"{lat:.1f}"])
-    return Table("Service by workload class",
-                 ["class", "demand", "served", "unmet", "unmet share", "mean latency ms"],
-                 rows, numeric={1, 2, 3, 4, 5})
+        row = [k["id"], energy(demand), energy(k["served_mwh"]), energy(k["unmet_mwh"]),
+               pct(k["unmet_mwh"] / demand if demand > 0 else 0.0),
+               "n/a" if lat is None else f"{lat:.1f}"]
+        if deferral:
+            delay = k["max_delay_periods"]
+            row += ([energy(k["shifted_mwh"]), f"{k['mean_delay_periods']:.1f} of {delay}"]
+                    if delay else ["-", "-"])
+        rows.append(row)
+    columns = ["class", "demand", "served", "unmet", "unmet share", "mean latency ms"]
+    if deferral:
+        columns += ["shifted in time", "mean delay (periods)"]
+    return Table("Service by workload class", columns, rows, numeric=set(range(1, len(columns))),
+                 caption="shifted: work served in a later period than it arrived; mean delay: "
+                         "periods waited per unit of the class's work" if deferral else "")
+
+
+SPARK = "▁▂▃▄▅▆▇█"
+
+
+def sparkline(values: np.ndarray, top: float) -> str:
+    if top <= 0:
+        return " " * len(values)
+    levels = np.clip(np.round(values / top * (len(SPARK) - 1)), 0, len(SPARK) - 1)
+    return "".join(SPARK[int(i)] if v > 1e-9 else " " for i, v in zip(levels, values,
+                                                                     strict=True))
+
+
+def load_profiles(sol: Solution) -> Table:
+    """Each site's IT load over the periods against its capacity, and its renewable supply."""
+    rows = []
+    for s, site in enumerate(sol.sites):
+        cap = float(sol.site_capacity[s]) if len(sol.site_capacity) else 0.0
+        load = sol.site_load[s]
+        ren = sol.renewable_available[s] if len(sol.renewable_available) else np.zeros(0)
+        peak_t = int(load.argmax()) if load.size else 0
+        rows.append([site, sparkline(load, cap),
+                     sparkline(ren, float(ren.max())) if ren.size and ren.max() > 0 else "",
+                     sol.periods[peak_t] if load.max() > 0 else "-"])
+    return Table(f"Load over the {len(sol.periods)} periods",
+                 ["site", "IT load / capacity", "renewable available", "peak period"], rows,
+                 caption="one character a period; a full block is the site's whole capacity "
+                         "(load) or its largest renewable supply")
+
+
+def build(sol: Solution) -> Table | None:
+    if not sol.build_table:
+        return None
+    rows = [[b["site"], "open site" if b["option"] is None else b["option"],
+             str(b["units"]), f"{b['capacity_mw']:,.0f}", money(b["annual_cost"], sol.currency)]
+            for b in sol.build_table]
+    total = sum(b["annual_cost"] for b in sol.build_table)
+    mw = sum(b["capacity_mw"] for b in sol.build_table)
+    return Table("What to build", ["site", "decision", "units", "MW", "annual cost"], rows,
+                 numeric={2, 3, 4},
+                 footer=["total", "", "", f"{mw:,.0f}", money(total, sol.currency)])
+
+
+def corridors(sol: Solution) -> Table | None:
+    if not sol.corridor_table:
+        return None
+    rows = [[c["id"], f"{c['capacity_gbps']:,.1f}", f"{c['peak_gbps']:,.1f}",
+             pct(c["peak_gbps"] / c["capacity_gbps"] if c["capacity_gbps"] > 0 else 0.0),
+             "n/a" if c["shadow_price"] is None else f"{c['shadow_price']:,.0f}"]
+            for c in sol.corridor_table]
+    return Table("Bandwidth corridors",
+                 ["corridor", "capacity Gbps", "peak Gbps", "peak use",
+                  f"shadow price {sol.currency}/Gbps-yr"], rows, numeric={1, 2, 3, 4},
+                 caption="shadow price: annual saving from one more Gbps of corridor capacity")
+
+
+def policy_lines(sol: Solution) -> list[str]:
+    """Carbon cap and renewable floor, in plain words."""
+    p, cur = sol.policy, sol.currency
+    out = []
+    if p.get("carbon_cap_t") is not None:
+        line = f"Emissions {tonnes(p['carbon_t'])} against a cap of {tonnes(p['carbon_cap_t'])}."
+        price = p.get("carbon_cap_price")
+        if price is not None and price > 1e-9:
+            line += (f" The cap binds: its implied carbon price is {price:,.1f} {cur}/t — one "
+                     f"more tonne of allowed emissions would save {price:,.1f} {cur} a year.")
+        elif price is not None:
+            line += " The cap does not bind (implied carbon price 0)."
+        out.append(line)
+    if p.get("min_renewable_share"):
+        line = (f"Renewable share {pct(p['renewable_share'])} against a floor of "
+                f"{pct(p['min_renewable_share'])}.")
+        price = p.get("renewable_floor_price")
+        if price is not None and price > 1e-9:
+            line += (f" The floor binds: it costs {price:,.1f} {cur} for each MWh of energy "
+                     f"that must move from grid to renewable supply to meet it.")
+        elif price is not None:
+            line += " The floor does not bind."
+        out.append(line)
+    return out
 
 
 def totals(sol: Solution) -> Table:
@@ -148,7 +248,7 @@ def totals(sol: Solution) -> Table:
         ["grid energy", energy(t["grid_energy_mwh"])],
         ["renewable energy", energy(t["renewable_energy_mwh"])],
         ["renewable share", pct(t["renewable_share"])],
-        ["emissions", f"{t['carbon_t'] / 1e6:,.3f} Mt CO2"],
+        ["emissions", tonnes(t["carbon_t"])],
     ]
     west = _zone_share(sol, "west")
     if west is not None:
@@ -167,4 +267,6 @@ def _zone_share(sol: Solution, zone: str) -> float | None:
 def all_tables(sol: Solution) -> list[Table]:
     if not sol.has_values:
         return []
-    return [costs(sol), sites(sol), flow_matrix(sol), classes(sol), totals(sol)]
+    tables = [costs(sol), build(sol), sites(sol), flow_matrix(sol), classes(sol),
+              load_profiles(sol), corridors(sol), totals(sol)]
+    return [t for t in tables if t is not None]

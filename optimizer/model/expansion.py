@@ -1,0 +1,53 @@
+r"""Capacity planning: candidate sites and expansion units (DESIGN.md §2, constraint 2).
+
+Variables ``open[s]`` binary for candidate sites (those with an ``open_cost``) and ``build[e]``
+integer in ``[0, max_units[e]]`` for each expansion option ``e`` of site ``s(e)``. Rows::
+
+    build[e] <= max_units[e] * open[s(e)]            (expansion needs an open site)
+    x[r,s,k,t] <= d[r,k,t] * open[s]                 (valid inequality, candidate sites; optional)
+
+The capacity rows (:mod:`optimizer.model.capacity`) use ``cap[s]*open[s] + sum_e size[e]*build[e]``.
+Costs: ``opening = sum open_cost[s]*open[s]``, ``expansion = sum annual_cost[e]*build[e]``.
+The valid inequality is implied by capacity for integer solutions but cuts off fractional ones:
+it makes the LP relaxation of facility-location models much tighter.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from optimizer.compile import Arrays
+from optimizer.model.lp import Builder
+
+
+def define(arrays: Arrays, b: Builder) -> None:
+    cand = np.flatnonzero(arrays.candidate)
+    opened = b.add_vars("open", {"site": cand}, lb=0.0, ub=1.0, integer=True)
+    b.add_cost("opening", opened.ids(), arrays.open_cost[cand])
+
+    E = len(arrays.exp_ids)
+    build = b.add_vars("build", {"option": np.arange(E), "site": arrays.exp_site},
+                       lb=0.0, ub=arrays.exp_max.astype(float), integer=True)
+    b.add_cost("expansion", build.ids(), arrays.exp_cost)
+
+    # position of each site's open variable, -1 for existing sites
+    open_col = np.full(len(arrays.sites), -1, dtype=np.int64)
+    open_col[cand] = opened.ids()
+
+    at_cand = open_col[arrays.exp_site] >= 0
+    rows = b.add_rows("expansion_needs_open", {"option": np.flatnonzero(at_cand)},
+                      lb=-np.inf, ub=0.0)
+    b.add_terms(rows.ids(), build.ids()[at_cand], 1.0)
+    b.add_terms(rows.ids(), open_col[arrays.exp_site[at_cand]],
+                -arrays.exp_max[at_cand].astype(float))
+
+    if not b.options.valid_inequalities or not len(cand):
+        return
+    flow = b.variables["flow"]
+    fs = flow.index["site"]
+    sel = np.flatnonzero(open_col[fs] >= 0)
+    d = arrays.demand[flow.index["region"][sel], flow.index["class"][sel],
+                      flow.index["period"][sel]]
+    vi = b.add_rows("open_bound", {"flow": sel}, lb=-np.inf, ub=0.0)
+    b.add_terms(vi.ids(), flow.ids()[sel], 1.0)
+    b.add_terms(vi.ids(), open_col[fs[sel]], -d)
