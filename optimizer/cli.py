@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 import time
 from pathlib import Path
@@ -18,6 +19,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 from rich.logging import RichHandler
+from rich.markup import escape
 
 from optimizer import __version__
 from optimizer.backends import SOLVER_CHOICES
@@ -64,13 +66,13 @@ def _setup_logging(verbosity: int) -> None:
 def _report_problems(problems: list[Problem], warnings: list[Problem], file: str) -> None:
     err = _stderr()
     for p in problems:
-        err.print(f"[red]error[/]  {p.format()}", markup=True, highlight=False, soft_wrap=True)
+        err.print(f"[red]error[/]  {escape(p.format())}", highlight=False, soft_wrap=True)
     for w in warnings:
-        err.print(f"[yellow]warning[/]  {w.format()}", markup=True, highlight=False,
-                  soft_wrap=True)
+        err.print(f"[yellow]warning[/]  {escape(w.format())}", highlight=False, soft_wrap=True)
     if problems:
         n = len(problems)
-        err.print(f"[bold red]{file}: {n} problem{'s' if n > 1 else ''}; nothing was solved.[/]")
+        err.print(f"[bold red]{escape(file)}: {n} problem{'s' if n > 1 else ''}; "
+                  "nothing was solved.[/]")
 
 
 def _load(instance: Path | None) -> Document:
@@ -115,8 +117,6 @@ def solve(
 ) -> None:
     """Solve an instance and report where compute goes, at what cost, carbon and latency."""
     from optimizer.pipeline import solve_document
-    from optimizer.report import console as console_report
-    from optimizer.report import files, markdown
 
     _setup_logging(-1 if quiet else (1 if verbose else 0))
     choices = SOLVER_CHOICES
@@ -125,8 +125,16 @@ def solve(
     if solver not in choices[backend]:
         _usage(f"--solver {solver!r} is not available with --backend {backend}: "
                f"choose one of {', '.join(choices[backend])}")
+    if time_limit is not None and time_limit <= 0:
+        _usage("--time-limit must be a positive number of seconds")
     options = SolveOptions(backend=backend, solver=solver, time_limit=time_limit, gap=gap,
                            threads=threads, log=log)
+    outputs = [Path(json_out).parent if json_out not in (None, "-") else None,
+               csv_dir, report.parent if report is not None else None]
+    for folder in (f for f in outputs if f is not None):
+        problem = _unwritable(folder)  # fail before solving, not after: nothing is lost
+        if problem:
+            _usage(f"cannot write into {folder}: {problem}")
 
     started = time.perf_counter()
     document = _load(instance)
@@ -143,6 +151,22 @@ def solve(
     sol = result.solution
     timings = {"load": load_s, **result.timings}
 
+    try:
+        _write_outputs(result, document, options, timings, json_out, csv_dir, report, log,
+                       quiet)
+    except OSError as exc:
+        _stderr().print(f"[red]cannot write output:[/] {escape(str(exc))}")
+        raise typer.Exit(EXIT_USAGE) from None
+    raise typer.Exit(_exit_code(sol.status, sol.has_values, accept_feasible))
+
+
+def _write_outputs(result: Any, document: Document, options: SolveOptions,
+                   timings: dict[str, float], json_out: str | None, csv_dir: Path | None,
+                   report: Path | None, log: bool, quiet: bool) -> None:
+    from optimizer.report import console as console_report
+    from optimizer.report import files, markdown
+
+    sol = result.solution
     name = _safe_name(sol.instance)
     out_dir = (csv_dir if csv_dir is not None
                else Path(json_out).parent if json_out not in (None, "-")
@@ -167,7 +191,18 @@ def solve(
     if not quiet:
         target = _stderr() if json_out == "-" else _stdout()
         console_report.render(sol, target, str(log_path))
-    raise typer.Exit(_exit_code(sol.status, sol.has_values, accept_feasible))
+
+
+def _unwritable(folder: Path) -> str | None:
+    """Why files cannot be created in ``folder`` (created if missing), or None."""
+    probe = folder.absolute()
+    while not probe.exists():
+        probe = probe.parent
+    if not probe.is_dir():
+        return f"{probe} is not a folder"
+    if not os.access(probe, os.W_OK | os.X_OK):
+        return f"{probe} is not writable"
+    return None
 
 
 def _exit_code(status: Status, has_values: bool, accept_feasible: bool) -> int:
@@ -179,7 +214,7 @@ def _exit_code(status: Status, has_values: bool, accept_feasible: bool) -> int:
 
 
 def _usage(message: str) -> None:
-    _stderr().print(f"[red]usage error:[/] {message}")
+    _stderr().print(f"[red]usage error:[/] {escape(message)}")
     raise typer.Exit(EXIT_USAGE)
 
 

@@ -123,9 +123,13 @@ def interpret(arrays: Arrays, lp: LinearProgram, raw: RawResult) -> Solution:
     if x is not None:
         violation = check_solution(lp, x)
         if not violation.ok:
-            status = Status.ERROR
-            message = (f"the solver's solution violates {violation.count} bounds "
-                       f"(worst {violation.worst:.2e} at {violation.where}); not reported")
+            if status is Status.TIME_LIMIT:
+                message = ("stopped at the time limit before a feasible solution was found "
+                           f"(the last point violates {violation.count} bounds)")
+            else:
+                status = Status.ERROR
+                message = (f"the solver's solution violates {violation.count} bounds "
+                           f"(worst {violation.worst:.2e} at {violation.where}); not reported")
             x = None
     if x is None and status.has_solution_expected and status is not Status.TIME_LIMIT:
         status = Status.ERROR

@@ -24,6 +24,11 @@ DEFAULT_INSTANCE = "china-national.yaml"
 _MESSAGES = {
     "missing": "required field is missing",
     "extra_forbidden": "unknown field",
+    "model_type": "expected a mapping of fields",
+    "model_attributes_type": "expected a mapping of fields",
+    "dict_type": "expected a mapping",
+    "list_type": "expected a list",
+    "finite_number": "expected a finite number (not .nan or .inf)",
 }
 
 
@@ -111,6 +116,8 @@ def _data_path(loc: tuple[Any, ...], data: Any) -> Path:
     path: list[str | int] = []
     node = data
     for n, part in enumerate(loc):
+        if isinstance(part, str) and part.startswith("<") and part.endswith(">"):
+            continue  # a union member's tag (schema.py names them <...>)
         last = n == len(loc) - 1
         in_dict = isinstance(node, dict) and part in node
         in_list = isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)

@@ -58,18 +58,18 @@ def _series_kind(value: Any) -> str | None:
     if isinstance(value, bool):
         return None
     if isinstance(value, int | float):
-        return "number"
+        return "<number>"
     if isinstance(value, list):
-        return "list"
+        return "<list>"
     if isinstance(value, dict | ProfileRef):
-        return "profile"
+        return "<profile>"
     return None
 
 
 Series = Annotated[
-    Annotated[Number, Tag("number")]
-    | Annotated[list[Number], Tag("list")]
-    | Annotated[ProfileRef, Tag("profile")],
+    Annotated[Number, Tag("<number>")]
+    | Annotated[list[Number], Tag("<list>")]
+    | Annotated[ProfileRef, Tag("<profile>")],
     Discriminator(
         _series_kind,
         custom_error_type="series",
@@ -104,9 +104,9 @@ class PeriodsShort(Strict):
 
 
 Periods = Annotated[
-    Annotated[PeriodsShort, Tag("short")] | Annotated[list[PeriodSpec], Tag("list")],
+    Annotated[PeriodsShort, Tag("<short>")] | Annotated[list[PeriodSpec], Tag("<periods-list>")],
     Discriminator(
-        lambda v: "list" if isinstance(v, list) else "short",
+        lambda v: "<periods-list>" if isinstance(v, list) else "<short>",
         custom_error_type="periods",
         custom_error_message="expected {count: N, hours: H, weight: W} or a list of periods",
     ),

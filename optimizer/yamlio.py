@@ -43,6 +43,12 @@ class _Builder:
         if isinstance(node, MappingNode):
             out: dict[Any, Any] = {}
             for key_node, value_node in node.value:
+                if key_node.tag == "tag:yaml.org,2002:merge":
+                    self.problems.append(
+                        Problem("YAML merge keys (<<) are not supported", path, self.file,
+                                key_node.start_mark.line + 1)
+                    )
+                    continue
                 key = self.build(key_node, (*path, "<key>"))
                 if not isinstance(key, str | int | float | bool) or key is None:
                     self.problems.append(
@@ -86,11 +92,35 @@ def read_yaml(text: str, file: str = "<instance>") -> tuple[Any, LineMap]:
         raise InstanceError([Problem(f"invalid YAML: {exc}", (), file, None)]) from None
     if node is None:
         raise InstanceError([Problem("the file is empty", (), file, 1)])
+    size = _expanded_size(node, {})
+    if size > MAX_NODES:
+        raise InstanceError([Problem(
+            f"the document expands to {size:,} nodes through YAML aliases (limit {MAX_NODES:,})",
+            (), file, None)])
     builder = _Builder(file)
     data = builder.build(node, ())
     if builder.problems:
         raise InstanceError(builder.problems)
     return data, builder.lines
+
+
+MAX_NODES = 20_000_000  # guards against alias bombs ("billion laughs")
+
+
+def _expanded_size(node: Node, memo: dict[int, int]) -> int:
+    """Nodes in the document once aliases are expanded, computed without expanding them."""
+    key = id(node)
+    if key in memo:
+        return memo[key]
+    memo[key] = 1  # a recursive alias counts once
+    if isinstance(node, MappingNode):
+        size = 1 + sum(_expanded_size(k, memo) + _expanded_size(v, memo) for k, v in node.value)
+    elif isinstance(node, SequenceNode):
+        size = 1 + sum(_expanded_size(v, memo) for v in node.value)
+    else:
+        size = 1
+    memo[key] = size
+    return size
 
 
 def line_of(lines: LineMap, path: Path) -> int | None:

@@ -4,7 +4,9 @@ Variables ``open[s]`` binary for candidate sites (those with an ``open_cost``) a
 integer in ``[0, max_units[e]]`` for each expansion option ``e`` of site ``s(e)``. Rows::
 
     build[e] <= max_units[e] * open[s(e)]            (expansion needs an open site)
-    x[r,s,k,t] <= d[r,k,t] * open[s]                 (valid inequality, candidate sites; optional)
+    x[r,s,k,t] <= d[r,k,t] * open[s]                 (valid inequality, candidate sites; optional;
+                                                      not for deferrable classes, whose x may
+                                                      exceed d while a backlog is served)
 
 The capacity rows (:mod:`optimizer.model.capacity`) use ``cap[s]*open[s] + sum_e size[e]*build[e]``.
 Costs: ``opening = sum open_cost[s]*open[s]``, ``expansion = sum annual_cost[e]*build[e]``.
@@ -45,7 +47,8 @@ def define(arrays: Arrays, b: Builder) -> None:
         return
     flow = b.variables["flow"]
     fs = flow.index["site"]
-    sel = np.flatnonzero(open_col[fs] >= 0)
+    # not for deferrable classes: catching up a backlog needs x[t] > d[t]
+    sel = np.flatnonzero((open_col[fs] >= 0) & (arrays.max_delay[flow.index["class"]] == 0))
     d = arrays.demand[flow.index["region"][sel], flow.index["class"][sel],
                       flow.index["period"][sel]]
     vi = b.add_rows("open_bound", {"flow": sel}, lb=-np.inf, ub=0.0)

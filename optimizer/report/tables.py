@@ -65,7 +65,8 @@ def summary(sol: Solution, log_path: str | None = None) -> list[tuple[str, str]]
         ("instance", sol.instance),
         ("status", sol.status.value + (f" ({sol.message})" if sol.status is not Status.OPTIMAL
                                        and sol.message else "")),
-        ("objective", money(sol.objective, sol.currency) + " a year"),
+        ("objective", money(sol.objective, sol.currency) + " a year"
+         if sol.objective is not None else "n/a"),
     ]
     if sol.gap is not None and sol.status is not Status.OPTIMAL:
         rows.append(("gap", pct(sol.gap)))

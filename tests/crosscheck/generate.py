@@ -1,10 +1,17 @@
 """Random small eastwest instances for the cross-check (no ``optimizer`` imports).
 
 ``random_instance(seed)`` gives a plain dict, as YAML would load it: 2-5 regions, 2-4 sites,
-1-4 classes, 1-6 periods, feasible or soft (hard demand only where it is clearly feasible). Over
-the seeds the instances cover every v1 feature the model formulates today; ``features(data)``
-names the features an instance uses and ``outcome_features(result)`` those its reference optimum
-shows (a binding power cap, demand left unmet although it could reach a site).
+1-4 classes, 1-6 periods, feasible or soft (hard demand only where it is clearly feasible), with
+the LP features of the model (no deferral, corridors, carbon cap, renewable floor, candidate
+sites, expansions or single assignment). ``random_instance_full(seed)`` adds those, alone (every
+third seed, in turn) and combined, on at most 4 regions, 4 sites, 3 classes and 4 periods, with
+binding caps calibrated on the reference optimum (see ``_calibrate``).
+
+``features(data)`` names the features an instance uses (``alone:F`` / ``combined:F`` for the
+new ones), ``outcome_features(result)`` those its reference optimum shows (a binding power cap,
+demand left unmet although it could reach a site, a candidate site open or closed, expansions
+built, a backlog), and ``binding_features(data, result)`` the families that change the optimum
+strictly (re-solving the reference without each).
 
 Numbers are "nice" (a few decimals) but varied. Renewable prices, where given, end in .37, which a
 grid price plus its carbon price (whole prices, carbon with one decimal at most) never does, and
@@ -18,10 +25,13 @@ Imports ``reference`` as a top-level module: pytest puts this directory on ``sys
 
 from __future__ import annotations
 
+import copy
+import functools
+import math
 from typing import Any
 
 import numpy as np
-from reference import expand_series, read_instance, read_periods
+from reference import GBPS_PER_GB_PER_H, expand_series, read_instance, read_periods, solve_full
 
 HOURS = (0.5, 1, 2, 3, 4, 6, 8, 12)
 WEIGHTS = (1, 7, 12, 52, 91.25, 365)
@@ -328,7 +338,65 @@ def features(data: dict[str, Any]) -> set[str]:
         found.add("transfer_pairs")
     if d.carbon_price > 0:
         found.add("carbon_price")
-    return found
+    return found | _full_features(data, d)
+
+
+def _full_features(data: dict[str, Any], d: Any) -> set[str]:
+    """The features of the whole v1 model, each also as ``alone:F`` or ``combined:F``."""
+    R, S, T = len(d.regions), len(d.sites), len(d.periods)
+    found: set[str] = set()
+    new: set[str] = set()
+    for k, klass in enumerate(data["classes"]):
+        if not any(max(d.demand[r][k]) > 0 for r in range(R)):
+            continue
+        hard = "unmet_penalty" in klass and klass["unmet_penalty"] is None
+        if d.max_delay[k] > 0:
+            new.add("deferral")
+            found.add("delay_whole_cycle" if d.max_delay[k] >= T else "delay_window")
+            if hard:
+                found.add("hard_deferral")
+        if d.single[k]:
+            new.add("single_assignment")
+            if hard:
+                found.add("hard_single")
+            if d.max_delay[k] > 0:
+                found.add("single_deferrable")
+    if any(cost is not None for cost in d.open_cost):
+        new.add("candidate_site")
+    for s in range(S):
+        if d.expansions[s]:
+            new.add("expansion")
+            found.add("expansion_at_" + ("candidate" if d.open_cost[s] is not None else "existing"))
+            if len(d.expansions[s]) > 1:
+                found.add("expansion_options")
+        if any("max_units" not in e for e in data["sites"][s].get("expansions", [])):
+            found.add("expansion_default_units")
+    for corridor in d.corridors:
+        if any(
+            d.data_gb[k] > 0 and d.arc(r, s, k)
+            for r in corridor.regions
+            for s in corridor.sites
+            for k in range(len(d.classes))
+        ):
+            new.add("corridor")
+    if len(d.corridors) > 1:
+        found.add("corridors_several")
+    if d.carbon_cap is not None:
+        new.add("carbon_cap")
+    if d.min_share > 0:
+        new.add("renewable_share")
+    for feature in new:
+        found.add(f"{'alone' if len(new) == 1 else 'combined'}:{feature}")
+    if new:
+        found.add("mip" if new & MIP_FEATURES else "lp_full")
+    return found | new
+
+
+def is_mip(data: dict[str, Any]) -> bool:
+    """Whether the instance has integer decisions (candidate sites, expansions, single)."""
+    return any(s.get("open_cost") is not None or s.get("expansions") for s in data["sites"]) or any(
+        k.get("assignment", "split") == "single" for k in data["classes"]
+    )
 
 
 def outcome_features(result: Any, tol: float = 1e-6) -> set[str]:
@@ -348,4 +416,440 @@ def outcome_features(result: Any, tol: float = 1e-6) -> set[str]:
         reachable = any(d.arc(r, s, k) for s in range(len(d.sites)))
         if u > tol and reachable:
             found.add("unmet_reachable")
+    for val in result.o.values():
+        found.add("candidate_opens" if val > 0.5 else "candidate_stays_closed")
+    if any(val > 0.5 for val in result.n.values()):
+        found.add("expansion_built")
+    if any(val > tol for val in result.b.values()):
+        found.add("backlog")
+    for r in range(len(d.regions)):
+        for k in range(len(d.classes)):
+            if not d.single[k] or max(d.demand[r][k]) <= 0:
+                continue
+            chosen = sum(val for (rr, _, kk), val in result.y.items() if (rr, kk) == (r, k))
+            reachable = any(d.arc(r, s, k) for s in range(len(d.sites)))
+            if chosen > 0.5:
+                found.add("single_served")
+            elif reachable:
+                found.add("single_unmet_reachable")  # all or nothing: none of it served
     return found
+
+
+# what to remove from an instance to relax one constraint family, for ``binding_features``
+RELAXATIONS = {
+    "deferral_shifts": "deferral",
+    "corridor_binding": "corridor",
+    "carbon_cap_binding": "carbon_cap",
+    "renewable_share_binding": "renewable_share",
+}
+
+
+def relaxed(data: dict[str, Any], family: str) -> dict[str, Any]:
+    """A copy of the instance without one family: deferral (D = 0 for every class), corridors,
+    the carbon cap or the renewable floor."""
+    out = copy.deepcopy(data)
+    if family == "deferral":
+        for klass in out["classes"]:
+            klass.pop("max_delay_periods", None)
+    elif family == "corridor":
+        out.get("network", {}).pop("corridors", None)
+    elif family == "carbon_cap":
+        out.get("policy", {}).pop("carbon_cap_t", None)
+    elif family == "renewable_share":
+        out.get("policy", {}).pop("min_renewable_share", None)
+    else:
+        raise ValueError(family)
+    return out
+
+
+def binding_features(data: dict[str, Any], result: Any, rel: float = 1e-6) -> set[str]:
+    """Families that change the reference optimum (``result``) strictly.
+
+    A corridor, the carbon cap or the renewable floor binds when removing it makes the optimum
+    cheaper. ``deferral_shifts``: removing deferral (D = 0) makes the optimum dearer, so every
+    optimum of the instance has some backlog: work served (or dropped) later than it arrived.
+    """
+    found: set[str] = set()
+    d = result.data
+    present = {
+        "deferral": any(D > 0 for D in d.max_delay),
+        "corridor": bool(d.corridors),
+        "carbon_cap": d.carbon_cap is not None,
+        "renewable_share": d.min_share > 0,
+    }
+    for name, family in RELAXATIONS.items():
+        if not present[family]:
+            continue
+        loose = solve_full(relaxed(data, family))
+        assert loose.status == "Optimal"
+        assert loose.objective is not None
+        saving = loose.objective - result.objective
+        if family != "deferral":
+            saving = -saving
+        if saving > rel * max(1.0, abs(result.objective)):
+            found.add(name)
+    return found
+
+
+# --------------------------------------------------------------------------------------------
+# The whole v1 model: deferral, corridors, carbon cap, renewable floor, candidate sites,
+# expansions, single assignment
+# --------------------------------------------------------------------------------------------
+
+FULL_FEATURES = (
+    "deferral",
+    "corridor",
+    "carbon_cap",
+    "renewable_share",
+    "candidate_site",
+    "expansion",
+    "single_assignment",
+)
+MIP_FEATURES = frozenset({"candidate_site", "expansion", "single_assignment"})
+PLANNING_PRICE = 300.0  # a typical cost of a MWh, to scale opening and expansion costs
+
+
+def planned_features(seed: int) -> frozenset[str]:
+    """The new features ``random_instance_full(seed)`` is built around.
+
+    Every third seed has exactly one, in turn (so each appears alone, once every 21 seeds); the
+    others combine two or more, drawn at random.
+    """
+    if seed % 3 == 0:
+        return frozenset({FULL_FEATURES[(seed // 3) % len(FULL_FEATURES)]})
+    rng = np.random.default_rng([seed, 7])
+    chosen = {f for f in FULL_FEATURES if rng.random() < 0.4}
+    while len(chosen) < 2:
+        chosen.add(str(rng.choice(FULL_FEATURES)))
+    return frozenset(chosen)
+
+
+def _sig(value: float, digits: int = 3) -> float:
+    """``value`` rounded to ``digits`` significant digits."""
+    if value <= 0:
+        return 0.0
+    return float(f"{value:.{digits}g}")
+
+
+def random_instance_full(seed: int) -> dict[str, Any]:
+    """A small instance using the new features of ``planned_features(seed)``, as YAML would load.
+
+    At most 4 regions, 4 sites, 3 classes and 4 periods, so that the MIPs (candidate sites,
+    expansions, single assignment) solve to proven optimality in a fraction of a second. The
+    instance is built in three steps: the network and the demand; hard classes where clearly
+    feasible (``_make_some_hard_full``); then the caps of corridors, carbon and the renewable
+    floor, calibrated on the reference optimum without them (``_calibrate``), binding where all
+    demand is soft (dropping demand always stays feasible) and generous where some is hard.
+    Returns a fresh dict on every call.
+    """
+    return copy.deepcopy(_full_instance(seed))
+
+
+@functools.cache
+def _full_instance(seed: int) -> dict[str, Any]:
+    rng = np.random.default_rng([seed, 2024])
+    plan = planned_features(seed)
+    T = int(rng.integers(2, 5)) if "deferral" in plan else int(rng.integers(1, 5))
+    R = int(rng.integers(2, 5))
+    S = int(rng.integers(2, 5))
+    K = int(rng.integers(1, 4))
+    data: dict[str, Any] = {"version": 1, "name": f"full-{seed}"}
+
+    if rng.random() < 0.5:
+        periods: Any = {"count": T}
+        if rng.random() < 0.7:
+            periods["hours"] = float(rng.choice(HOURS))
+        if rng.random() < 0.7:
+            periods["weight"] = float(rng.choice(WEIGHTS))
+    else:
+        periods = []
+        for t in range(T):
+            spec: dict[str, Any] = {"id": f"h{t}"}
+            if rng.random() < 0.8:
+                spec["hours"] = float(rng.choice(HOURS))
+            if rng.random() < 0.6:
+                spec["weight"] = float(rng.choice(WEIGHTS))
+            periods.append(spec)
+    data["periods"] = periods
+    _, hours, weights = read_periods(periods)
+    annual_hours = sum(h * w for h, w in zip(hours, weights, strict=True))
+
+    profile_names: list[str] = []
+    if rng.random() < 0.7:
+        data["profiles"] = {
+            f"p{p}": [_nice(rng, 0.2, 1.5, 2) for _ in range(T)]
+            for p in range(int(rng.integers(1, 3)))
+        }
+        profile_names = list(data["profiles"])
+
+    class_ids = [f"c{k}" for k in range(K)]
+    site_ids = [f"s{j}" for j in range(S)]
+    region_ids = [f"r{i}" for i in range(R)]
+
+    classes = []
+    for cid in class_ids:
+        klass: dict[str, Any] = {"id": cid}
+        if rng.random() < 0.4:
+            klass["max_latency_ms"] = _nice(rng, 10, 50, 1)
+        if rng.random() < 0.5:
+            klass["data_gb_per_mwh"] = float(rng.choice([5, 20, 50, 200, 500, 1000]))
+        roll = rng.random()
+        if roll < 0.7:
+            klass["unmet_penalty"] = float(rng.choice([300, 800, 2000, 5000, 20000]))
+        elif roll < 0.8:
+            klass["unmet_penalty"] = 1.0e5
+        if rng.random() < 0.4:
+            klass["latency_cost"] = _nice(rng, 0.5, 20, 1)
+        if rng.random() < 0.25:
+            n = int(rng.integers(1, S + 1))
+            klass["allowed_sites"] = sorted(
+                str(s) for s in rng.choice(site_ids, size=n, replace=False)
+            )
+        classes.append(klass)
+    # the new class-level features: a non-empty random subset of the classes each
+    if "deferral" in plan:
+        for k in _subset(rng, K):
+            # D = 1 .. 5 over T <= 4 periods: D >= T (the whole cycle) happens too
+            classes[k]["max_delay_periods"] = int(rng.choice([1, 2, 2, 3, 5]))
+    if "single_assignment" in plan:
+        for k in _subset(rng, K):
+            classes[k]["assignment"] = "single"
+    if "corridor" in plan:
+        k = int(rng.integers(K))
+        classes[k]["data_gb_per_mwh"] = float(rng.choice([200, 500, 1000]))
+    data["classes"] = classes
+
+    regions = []
+    for rid in region_ids:
+        demand = {}
+        for cid in class_ids:
+            if rng.random() < 0.15:
+                continue
+            demand[cid] = _series(rng, T, profile_names, 2, 60)
+        regions.append({"id": rid, "location": _location(rng), "demand": demand})
+    for klass in classes:
+        # a deferrable or single class with no demand at all would not test its feature
+        featured = klass.get("max_delay_periods") or klass.get("assignment") == "single"
+        if featured and not any(klass["id"] in region["demand"] for region in regions):
+            regions[0]["demand"][klass["id"]] = 20.0
+    data["regions"] = regions
+
+    profiles_now = data.get("profiles", {})
+    peak = 0.0
+    for region in regions:
+        totals = [0.0] * T
+        for value in region["demand"].values():
+            for t, mw in enumerate(expand_series(value, T, profiles_now)):
+                totals[t] += mw
+        peak += max(totals, default=0.0)
+    if "expansion" in plan:
+        tightness = float(rng.choice([0.3, 0.6, 1.2], p=[0.4, 0.4, 0.2]))
+    else:
+        tightness = float(rng.choice([0.4, 0.8, 1.5, 3.0], p=[0.2, 0.3, 0.3, 0.2]))
+    cheap = int(rng.integers(T))  # the cheap period of time-of-use prices
+    sites = []
+    for sid in site_ids:
+        capacity = max(5.0, round(peak * tightness / S * float(rng.uniform(0.5, 1.5))))
+        site: dict[str, Any] = {
+            "id": sid,
+            "location": _location(rng),
+            "capacity_mw": capacity,
+            "pue": _series(rng, T, profile_names, 1.05, 1.6, digits=2, kinds=("number", "list")),
+        }
+        if "deferral" in plan and T > 1 and rng.random() < 0.8:
+            # time-of-use prices with one cheap period, shared by the sites: worth waiting for
+            site["price"] = [
+                _nice(rng, 60, 150, 0) if t == cheap else _nice(rng, 300, 700, 0) for t in range(T)
+            ]
+        else:
+            site["price"] = _series(rng, T, [], 200, 700, digits=0)
+        if "carbon_cap" in plan or rng.random() < 0.7:
+            site["carbon_intensity"] = _series(rng, T, profile_names, 0.1, 0.9, digits=2)
+        if rng.random() < (0.8 if "renewable_share" in plan else 0.5):
+            site["renewable_mw"] = _series(rng, T, profile_names, 0, capacity, digits=0)
+            if rng.random() < 0.8:
+                # .37: never equal to a grid price plus carbon (see the module docstring)
+                site["renewable_price"] = float(rng.integers(20, 600)) + 0.37
+        if rng.random() < 0.25:
+            pue_peak = max(expand_series(site["pue"], T, profiles_now))
+            site["power_cap_mw"] = round(capacity * pue_peak * float(rng.uniform(0.5, 1.2)), 1)
+        sites.append(site)
+    if "candidate_site" in plan:
+        for j in _subset(rng, S):
+            # from a twentieth to twice the site's value at a typical price: some open, some not
+            value = sites[j]["capacity_mw"] * annual_hours * PLANNING_PRICE
+            sites[j]["open_cost"] = _sig(value * float(np.exp(rng.uniform(np.log(0.05), 0.7))))
+    if "expansion" in plan:
+        for j in _subset(rng, S):
+            options = []
+            for name in ("hall", "pod")[: int(rng.integers(1, 3))]:
+                size = max(2.0, round(sites[j]["capacity_mw"] * float(rng.uniform(0.2, 0.7))))
+                option: dict[str, Any] = {
+                    "id": name,
+                    "size_mw": size,
+                    "annual_cost": _sig(
+                        size * annual_hours * PLANNING_PRICE * float(rng.uniform(0.05, 1.0))
+                    ),
+                }
+                if rng.random() < 0.7:
+                    option["max_units"] = int(rng.integers(1, 4))
+                options.append(option)
+            sites[j]["expansions"] = options
+    data["sites"] = sites
+
+    network: dict[str, Any] = {}
+    if rng.random() < 0.4:
+        network["latency"] = {"base_ms": _nice(rng, 0.5, 5, 1)}
+    transfer: dict[str, Any] = {}
+    if rng.random() < 0.6:
+        transfer["per_gb"] = _nice(rng, 0.01, 0.3, 3)
+    if rng.random() < 0.6:
+        transfer["per_gb_per_1000km"] = _nice(rng, 0.02, 0.3, 3)
+    if transfer:
+        network["transfer"] = transfer
+    if network:
+        data["network"] = network
+    if rng.random() < 0.5:
+        data["policy"] = {"carbon_price": float(rng.choice([10, 30, 50, 80, 150]))}
+
+    hard = _make_some_hard_full(rng, data)
+    if "corridor" in plan:
+        # hard classes carry no data: a corridor, binding or not, never cuts hard demand
+        for klass in data["classes"]:
+            if klass["id"] in hard:
+                klass.pop("data_gb_per_mwh", None)
+    _calibrate(rng, data, plan, bool(hard))
+    return data
+
+
+def _subset(rng: np.random.Generator, n: int) -> list[int]:
+    """A non-empty random subset of range(n), sorted."""
+    size = int(rng.integers(1, n + 1))
+    return sorted(int(i) for i in rng.choice(n, size=size, replace=False))
+
+
+def _make_some_hard_full(rng: np.random.Generator, data: dict[str, Any]) -> set[str]:
+    """Make classes hard where that is clearly feasible, whatever else the instance holds.
+
+    Conservative, so that it holds with single assignment (one site per region and class),
+    deferral and candidate sites alike: the hard classes lose their latency limit, and all hard
+    demand together, in every period, fits in ``HARD_MARGIN`` of one existing site allowed for
+    every hard class (its IT capacity, or its power cap over its peak PUE when lower). Returns
+    the ids of the hard classes.
+    """
+    chosen = [k for k in data["classes"] if rng.random() < 0.3]
+    if not chosen:
+        return set()
+    d = read_instance(data)
+    T, S = len(d.periods), len(d.sites)
+    usable = []
+    for j, site in enumerate(data["sites"]):
+        cap = float(site["capacity_mw"]) if site.get("open_cost") is None else 0.0
+        if site.get("power_cap_mw") is not None:
+            cap = min(cap, float(site["power_cap_mw"]) / max(d.pue[j]))
+        usable.append(cap)
+    hard: set[str] = set()
+    hard_total = [0.0] * T
+    common = set(range(S))
+    for klass in chosen:
+        k = d.classes.index(klass["id"])
+        totals = [
+            hard_total[t] + sum(d.demand[r][k][t] for r in range(len(d.regions))) for t in range(T)
+        ]
+        now_common = common & d.allowed[k]
+        best = max((usable[j] for j in now_common), default=0.0)
+        if max(totals) <= HARD_MARGIN * best:
+            klass["unmet_penalty"] = None
+            klass.pop("max_latency_ms", None)
+            hard.add(klass["id"])
+            hard_total, common = totals, now_common
+    return hard
+
+
+def _calibrate(
+    rng: np.random.Generator, data: dict[str, Any], plan: frozenset[str], hard: bool
+) -> None:
+    """Set corridor, carbon-cap and renewable-floor levels from the reference optimum without.
+
+    All demand soft: the caps cut into that optimum (a corridor at 30-80% of its peak use, the
+    cap at 30-85% of its emissions, the floor between its renewable share and 1), and dropping
+    demand keeps any cap feasible. Some demand hard: the caps are generous (nonbinding at that
+    optimum), and the final instance is checked to be feasible, loosened otherwise.
+    """
+    wanted = plan & {"corridor", "carbon_cap", "renewable_share"}
+    if not wanted:
+        return
+    base = solve_full(data)
+    assert base.status == "Optimal", base.status
+    d = base.data
+    R, S, T = len(d.regions), len(d.sites), len(d.periods)
+    a = d.annual
+    policy = data.setdefault("policy", {})
+    if "corridor" in wanted:
+        pair_use = {
+            (r, s): max(
+                sum(
+                    d.data_gb[k] * GBPS_PER_GB_PER_H * mw
+                    for (rr, ss, k, tt), mw in base.x.items()
+                    if (rr, ss, tt) == (r, s, t)
+                )
+                for t in range(T)
+            )
+            for r in range(R)
+            for s in range(S)
+        }
+        top = max(pair_use, key=lambda key: (pair_use[key], key))
+        regions = {top[0]} | {r for r in range(R) if rng.random() < 0.3}
+        site_set = {top[1]} | {s for s in range(S) if rng.random() < 0.3}
+        corridors = [(regions, site_set, "binding")]
+        if rng.random() < 0.3:
+            corridors.append(({int(rng.integers(R))}, {int(rng.integers(S))}, "generous"))
+        specs = []
+        for c, (rs, ss, kind) in enumerate(corridors):
+            peak = max(
+                sum(
+                    d.data_gb[k] * GBPS_PER_GB_PER_H * mw
+                    for (r, s, k, tt), mw in base.x.items()
+                    if tt == t and r in rs and s in ss
+                )
+                for t in range(T)
+            )
+            if kind == "binding" and peak > 0.05:
+                capacity = round(peak * float(rng.uniform(0.3, 0.8)), 2)
+            else:
+                capacity = round(peak * 1.5 + 1.0, 2)
+            specs.append(
+                {
+                    "id": f"l{c}",
+                    "capacity_gbps": capacity,
+                    "regions": [d.regions[r] for r in sorted(rs)],
+                    "sites": [d.sites[s] for s in sorted(ss)],
+                }
+            )
+        data.setdefault("network", {})["corridors"] = specs
+    if "carbon_cap" in wanted:
+        emitted = sum(a[t] * d.carbon_intensity[s][t] * g for (s, t), g in base.g.items())
+        if hard or emitted < 1.0:
+            policy["carbon_cap_t"] = round(emitted * 1.2 + 1.0, 1)
+        else:
+            policy["carbon_cap_t"] = round(emitted * float(rng.uniform(0.3, 0.85)), 1)
+    if "renewable_share" in wanted:
+        ren = sum(a[t] * v for (_, t), v in base.v.items())
+        facility = ren + sum(a[t] * g for (_, t), g in base.g.items())
+        share = ren / facility if facility > 0 else 0.0
+        if hard:
+            floor = math.floor(share * 80) / 100
+        else:
+            floor = min(0.95, math.ceil((share + (1 - share) * rng.uniform(0.1, 0.5)) * 100) / 100)
+        policy["min_renewable_share"] = floor
+    if hard:
+        for _ in range(8):
+            if solve_full(data).status == "Optimal":
+                return
+            for spec in data.get("network", {}).get("corridors", []):
+                spec["capacity_gbps"] = round(spec["capacity_gbps"] * 2 + 1.0, 2)
+            if "carbon_cap_t" in policy:
+                policy["carbon_cap_t"] = round(policy["carbon_cap_t"] * 2 + 1.0, 1)
+            if "min_renewable_share" in policy:
+                policy["min_renewable_share"] = math.floor(policy["min_renewable_share"] * 50) / 100
+        raise AssertionError("could not make the instance feasible")

@@ -5,21 +5,51 @@ dict (as YAML would load it) itself, following DESIGN.md §3 literally, and buil
 with plain Python loops, one ``LpVariable`` and one constraint at a time. The vectorised model
 must agree with it.
 
-Scope: the v1 features the package formulates today. Deferrable classes
-(``max_delay_periods > 0``), ``assignment: single``, corridors, ``carbon_cap_t``,
-``min_renewable_share > 0``, ``open_cost`` and ``expansions`` are refused here too.
-
-Model (DESIGN.md §2), with ``a[t] = hours[t] * weight[t]``::
+Scope: the whole v1 model. With ``a[t] = hours[t] * weight[t]``::
 
     x[r,s,k,t] >= 0   only on arcs: latency(r,s) <= max_latency_ms[k] and s allowed for k
-    u[r,k,t]   >= 0   only for classes with a finite unmet_penalty
+    u[r,k,t]   >= 0   only for classes with a finite unmet_penalty (no upper bound)
     g[s,t]     >= 0,  0 <= v[s,t] <= renewable_mw[s,t]
+    b[r,k,t]   >= 0   backlog (MWh), only for deferrable classes (max_delay_periods = D > 0)
+    o[s]       binary for candidate sites (those with an open_cost); the constant 1 otherwise
+    n[s,e]     integer in [0, max_units[e]] per expansion option
+    y[r,s,k]   binary per arc of a class with ``assignment: single``
 
-    (1) sum_s x[r,s,k,t] + u[r,k,t] = d[r,k,t]
-    (2) sum_{r,k} x[r,s,k,t] <= capacity_mw[s]
+    (1) non-deferrable k:  sum_s x[r,s,k,t] + u[r,k,t] = d[r,k,t]
+        deferrable k:      b[r,k,t] = b[r,k,t-1] + hours[t]*(d[r,k,t] - sum_s x[r,s,k,t] - u[r,k,t])
+                           (cyclic: t-1 of the first period is the last), and
+                           b[r,k,t] <= sum_{j < min(D, T)} hours[t-j]*d[r,k,t-j]  (cyclic too)
+        single k:          x[r,s,k,t] = d[r,k,t]*y[r,s,k] for every t;  sum_s y[r,s,k] <= 1
+    (2) sum_{r,k} x[r,s,k,t] <= capacity_mw[s]*o[s] + sum_e size_mw[e]*n[s,e]
+        n[s,e] <= max_units[e]*o[s]                     (candidate sites)
     (3) pue[s,t] * sum_{r,k} x[r,s,k,t] = g[s,t] + v[s,t];  g + v <= power_cap_mw[s] if given
+    (4) per corridor l and period t:
+        sum_{r in l.regions, s in l.sites, k} data_gb_per_mwh[k]*x[r,s,k,t]*8/3600 <= capacity_gbps
+    (5) sum_{s,t} a[t]*ci[s,t]*g[s,t] <= carbon_cap_t                  (if given)
+    (6) sum_{s,t} a[t]*v[s,t] >= share * sum_{s,t} a[t]*(g[s,t] + v[s,t])   (if share > 0)
 
-    min  energy + renewable + carbon + transfer + latency + unmet
+    min  energy + renewable + carbon + transfer + latency + unmet + expansion + opening
+
+Readings taken where DESIGN.md is terse (from the brief of this cross-check, and checked
+against the package's module docstrings under ``optimizer/model/``, read only for that):
+
+- deferrable classes: ``u`` is in MW like everywhere else and costs ``a[t]*unmet_penalty*u``; it
+  has no upper bound other than ``>= 0`` (work may be dropped in a later period than it arrived:
+  ``model/demand.py`` says the same), and ``b`` exists for every region of the class, bounded
+  by 0 where it has no demand;
+- "the D periods ending at t" are t, t-1, ..., t-D+1 cyclically, D capped at T (so for D >= T
+  the bound is the whole cycle's demand energy);
+- ``assignment: single``: ``y`` exists on the class's arcs only (its reachable, allowed sites,
+  as ``model/assignment.py`` has it); unmet takes the rest through the ordinary demand row, all
+  or nothing, and hard demand forces ``sum_s y = 1`` through it. A class both single and
+  deferrable gets both sets of rows, literally (x = d*y and the backlog);
+- candidate sites: ``power_cap_mw`` is not scaled by ``o`` (DESIGN.md's row has no ``o``; a
+  closed site carries no load anyway); an existing site's expansions need no open decision
+  (``o = 1``: the row ``n <= max_units*o`` is the variable's bound); ``max_units`` defaults to 1.
+
+The package also adds the "valid inequality" ``x <= d*o`` at candidate sites; this model does
+not (DESIGN.md has no such row). For deferrable classes it is not valid: catching up a backlog
+needs ``x > d[t]``. ``solve_full(..., valid_inequality=True)`` adds it, to diagnose that.
 """
 
 from __future__ import annotations
@@ -33,7 +63,10 @@ if TYPE_CHECKING:
 
 EARTH_RADIUS_KM = 6371.0
 DEFAULT_UNMET_PENALTY = 1.0e5
-CATEGORIES = ("energy", "renewable", "carbon", "transfer", "latency", "unmet")
+CATEGORIES = (
+    "energy", "renewable", "carbon", "transfer", "latency", "unmet", "expansion", "opening"
+)
+GBPS_PER_GB_PER_H = 8.0 / 3600.0  # GB per hour -> Gbps
 
 
 # --------------------------------------------------------------------------------------------
@@ -89,6 +122,22 @@ def expand_series(value: Any, n_periods: int, profiles: dict[str, list[float]]) 
     return [v * float(value["max"]) / peak for v in normalised]
 
 
+@dataclass(frozen=True)
+class Expansion:
+    id: str
+    size: float  # MW of IT capacity per unit
+    annual_cost: float  # per unit
+    max_units: int
+
+
+@dataclass(frozen=True)
+class Corridor:
+    id: str
+    capacity_gbps: float
+    regions: frozenset[int]
+    sites: frozenset[int]
+
+
 @dataclass
 class Data:
     """Everything the model needs, read from the instance dict, indexed by position."""
@@ -117,15 +166,36 @@ class Data:
     latency: list[list[float]]  # [r][s] ms
     transfer: list[list[float]]  # [r][s] currency / GB
     carbon_price: float
+    max_delay: list[int] = field(default_factory=list)  # [k], 0: not deferrable
+    single: list[bool] = field(default_factory=list)  # [k] assignment: single
+    open_cost: list[float | None] = field(default_factory=list)  # [s], None: existing site
+    expansions: list[list[Expansion]] = field(default_factory=list)  # [s]
+    corridors: list[Corridor] = field(default_factory=list)
+    carbon_cap: float | None = None
+    min_share: float = 0.0
 
     def arc(self, r: int, s: int, k: int) -> bool:
         """Whether x[r,s,k,t] exists: within the latency limit and allowed for the class."""
         limit = self.max_latency[k]
         return (limit is None or self.latency[r][s] <= limit) and s in self.allowed[k]
 
+    def backlog_bound(self, r: int, k: int, t: int) -> float:
+        """Work waits at most D periods: the demand energy of the D periods ending at t.
 
-UNSUPPORTED_CLASS_KEYS = ("max_delay_periods", "assignment")
-UNSUPPORTED_SITE_KEYS = ("open_cost", "expansions")
+        Cyclic, D capped at T (then it is the whole cycle's demand energy).
+        """
+        T = len(self.periods)
+        window = min(self.max_delay[k], T)
+        return sum(self.hours[(t - j) % T] * self.demand[r][k][(t - j) % T] for j in range(window))
+
+    def corridor_use(self, c: int, x: dict[tuple[int, int, int, int], Any], t: int) -> Any:
+        """Gbps used on corridor c in period t by the flows x (values or variables)."""
+        corridor = self.corridors[c]
+        return [
+            self.data_gb[k] * GBPS_PER_GB_PER_H * var
+            for (r, s, k, tt), var in x.items()
+            if tt == t and r in corridor.regions and s in corridor.sites and self.data_gb[k] > 0
+        ]
 
 
 def read_instance(data: dict[str, Any]) -> Data:
@@ -136,18 +206,8 @@ def read_instance(data: dict[str, Any]) -> Data:
     regions = data["regions"]
     sites = data["sites"]
     classes = data["classes"]
-    for k in classes:
-        if k.get("max_delay_periods", 0) > 0 or k.get("assignment", "split") != "split":
-            raise NotImplementedError(f"class {k['id']}: out of the reference's scope")
-    for s in sites:
-        if s.get("open_cost") is not None or s.get("expansions"):
-            raise NotImplementedError(f"site {s['id']}: out of the reference's scope")
     network = data.get("network") or {}
     policy = data.get("policy") or {}
-    if network.get("corridors") or policy.get("carbon_cap_t") is not None or policy.get(
-        "min_renewable_share", 0.0
-    ) > 0:
-        raise NotImplementedError("corridors / carbon cap / renewable share: out of scope")
 
     class_ids = [str(k["id"]) for k in classes]
     site_ids = [str(s["id"]) for s in sites]
@@ -215,6 +275,32 @@ def read_instance(data: dict[str, Any]) -> Data:
         latency=latency,
         transfer=transfer,
         carbon_price=float(policy.get("carbon_price", 0.0)),
+        max_delay=[int(k.get("max_delay_periods", 0)) for k in classes],
+        single=[k.get("assignment", "split") == "single" for k in classes],
+        open_cost=[optional_float(s.get("open_cost")) for s in sites],
+        expansions=[
+            [
+                Expansion(
+                    id=str(e["id"]),
+                    size=float(e["size_mw"]),
+                    annual_cost=float(e["annual_cost"]),
+                    max_units=int(e.get("max_units", 1)),
+                )
+                for e in s.get("expansions") or []
+            ]
+            for s in sites
+        ],
+        corridors=[
+            Corridor(
+                id=str(c["id"]),
+                capacity_gbps=float(c["capacity_gbps"]),
+                regions=frozenset(region_ids.index(r) for r in c["regions"]),
+                sites=frozenset(site_ids.index(s) for s in c["sites"]),
+            )
+            for c in network.get("corridors") or []
+        ],
+        carbon_cap=optional_float(policy.get("carbon_cap_t")),
+        min_share=float(policy.get("min_renewable_share", 0.0)),
     )
 
 
@@ -233,6 +319,10 @@ class Result:
     u: dict[tuple[int, int, int], float] = field(default_factory=dict)
     g: dict[tuple[int, int], float] = field(default_factory=dict)
     v: dict[tuple[int, int], float] = field(default_factory=dict)
+    b: dict[tuple[int, int, int], float] = field(default_factory=dict)
+    o: dict[int, float] = field(default_factory=dict)  # candidate sites only
+    n: dict[tuple[int, int], float] = field(default_factory=dict)  # (s, e)
+    y: dict[tuple[int, int, int], float] = field(default_factory=dict)  # (r, s, k)
 
 
 def _import_pulp() -> Any:
@@ -249,13 +339,33 @@ def _import_pulp() -> Any:
     return pulp
 
 
-def _value(var: pulp.LpVariable) -> float:
+def _value(var: pulp.LpVariable, integer: bool = False) -> float:
     value = var.value()
-    return 0.0 if value is None else float(value)
+    value = 0.0 if value is None else float(value)
+    return float(round(value)) if integer else value
 
 
-def solve_full(data: dict[str, Any]) -> Result:
-    """Build the model element by element, solve it with CBC, read every variable back."""
+def _solver(pulp: Any, name: str) -> Any:
+    """CBC by default. CBC's solution file has about 8 significant digits, enough for a 1e-6
+    comparison of objectives but not for finite differences: ``highs`` (highspy, through PuLP)
+    returns doubles."""
+    if name == "cbc":
+        return pulp.PULP_CBC_CMD(msg=False)
+    if name == "highs":
+        return pulp.HiGHS(msg=False)
+    raise ValueError(f"unknown reference solver {name!r}")
+
+
+def solve_full(
+    data: dict[str, Any], solver: str = "cbc", *, valid_inequality: bool = False
+) -> Result:
+    """Build the model element by element, solve it (CBC by default), read every variable back.
+
+    ``valid_inequality`` adds ``x[r,s,k,t] <= d[r,k,t]*o[s]`` at candidate sites, as the package
+    does by default. It is off unless asked for: DESIGN.md has no such row, and this switch
+    exists only to diagnose disagreements (for deferrable classes, where a backlog is caught up
+    with ``x > d[t]``, the row is not valid: it cuts off optima of the DESIGN.md model).
+    """
     pulp = _import_pulp()
     d = read_instance(data)
     R, S, K, T = len(d.regions), len(d.sites), len(d.classes), len(d.periods)
@@ -283,50 +393,132 @@ def solve_full(data: dict[str, Any]) -> Result:
         for t in range(T):
             g[s, t] = pulp.LpVariable(f"g_{s}_{t}", lowBound=0)
             v[s, t] = pulp.LpVariable(f"v_{s}_{t}", lowBound=0, upBound=d.renewable_mw[s][t])
+    b: dict[tuple[int, int, int], pulp.LpVariable] = {}
+    for r in range(R):
+        for k in range(K):
+            if d.max_delay[k] > 0:
+                for t in range(T):
+                    b[r, k, t] = pulp.LpVariable(f"b_{r}_{k}_{t}", lowBound=0)
+    o: dict[int, pulp.LpVariable] = {}
+    for s in range(S):
+        if d.open_cost[s] is not None:
+            o[s] = pulp.LpVariable(f"o_{s}", cat=pulp.LpBinary)
+    n: dict[tuple[int, int], pulp.LpVariable] = {}
+    for s in range(S):
+        for e, option in enumerate(d.expansions[s]):
+            n[s, e] = pulp.LpVariable(
+                f"n_{s}_{e}", lowBound=0, upBound=option.max_units, cat=pulp.LpInteger
+            )
+    y: dict[tuple[int, int, int], pulp.LpVariable] = {}
+    for r in range(R):
+        for s in range(S):
+            for k in range(K):
+                if d.single[k] and d.arc(r, s, k):
+                    y[r, s, k] = pulp.LpVariable(f"y_{r}_{s}_{k}", cat=pulp.LpBinary)
 
-    # (1) demand, non-deferrable
+    # (1) demand: non-deferrable in MW, deferrable in MWh with the backlog
     infeasible = False
     for r in range(R):
         for k in range(K):
             for t in range(T):
-                terms = [x[r, s, k, t] for s in range(S) if (r, s, k, t) in x]
-                if (r, k, t) in u:
-                    terms.append(u[r, k, t])
+                served = [x[r, s, k, t] for s in range(S) if (r, s, k, t) in x]
+                terms = served + ([u[r, k, t]] if (r, k, t) in u else [])
                 if not terms:
                     infeasible = infeasible or d.demand[r][k][t] > 0
+                if d.max_delay[k] == 0:
+                    if terms:
+                        prob += pulp.lpSum(terms) == d.demand[r][k][t], f"demand_{r}_{k}_{t}"
                     continue
-                prob += pulp.lpSum(terms) == d.demand[r][k][t], f"demand_{r}_{k}_{t}"
-    # (2) IT capacity, (3) power balance and power cap
+                prob += (
+                    b[r, k, t]
+                    == b[r, k, (t - 1) % T] + d.hours[t] * (d.demand[r][k][t] - pulp.lpSum(terms)),
+                    f"backlog_{r}_{k}_{t}",
+                )
+                prob += b[r, k, t] <= d.backlog_bound(r, k, t), f"delay_{r}_{k}_{t}"
+    # single assignment: x = d*y in every period, at most one site
+    for r in range(R):
+        for k in range(K):
+            if not d.single[k]:
+                continue
+            chosen = [y[r, s, k] for s in range(S) if (r, s, k) in y]
+            if chosen:
+                prob += pulp.lpSum(chosen) <= 1, f"single_{r}_{k}"
+            for s in range(S):
+                if (r, s, k) in y:
+                    for t in range(T):
+                        prob += (
+                            x[r, s, k, t] == d.demand[r][k][t] * y[r, s, k],
+                            f"assign_{r}_{s}_{k}_{t}",
+                        )
+    # (2) IT capacity with open decision and expansions; expansion needs an open site
     for s in range(S):
+        built = [d.expansions[s][e].size * n[s, e] for e in range(len(d.expansions[s]))]
+        opened = d.capacity[s] * o[s] if s in o else d.capacity[s]
         for t in range(T):
             load = [x[r, s, k, t] for r in range(R) for k in range(K) if (r, s, k, t) in x]
             if load:
-                prob += pulp.lpSum(load) <= d.capacity[s], f"capacity_{s}_{t}"
+                prob += pulp.lpSum(load) <= opened + pulp.lpSum(built), f"capacity_{s}_{t}"
+        if s in o:
+            for e, option in enumerate(d.expansions[s]):
+                prob += n[s, e] <= option.max_units * o[s], f"expansion_open_{s}_{e}"
+    if valid_inequality:
+        for (r, s, k, t), var in x.items():
+            if s in o:
+                prob += var <= d.demand[r][k][t] * o[s], f"valid_{r}_{s}_{k}_{t}"
+    # (3) power balance and power cap
+    for s in range(S):
+        for t in range(T):
+            load = [x[r, s, k, t] for r in range(R) for k in range(K) if (r, s, k, t) in x]
             prob += (
                 pulp.lpSum(d.pue[s][t] * var for var in load) - g[s, t] - v[s, t] == 0,
                 f"power_{s}_{t}",
             )
             if d.power_cap[s] is not None:
                 prob += g[s, t] + v[s, t] <= d.power_cap[s], f"power_cap_{s}_{t}"
+    # (4) corridors
+    for c, corridor in enumerate(d.corridors):
+        for t in range(T):
+            use = d.corridor_use(c, x, t)
+            if use:
+                prob += pulp.lpSum(use) <= corridor.capacity_gbps, f"corridor_{c}_{t}"
+    # (5) carbon cap, (6) renewable share
+    if d.carbon_cap is not None:
+        prob += (
+            pulp.lpSum(
+                a[t] * d.carbon_intensity[s][t] * g[s, t] for s in range(S) for t in range(T)
+            )
+            <= d.carbon_cap,
+            "carbon_cap",
+        )
+    if d.min_share > 0:
+        renewable = pulp.lpSum(a[t] * v[s, t] for s in range(S) for t in range(T))
+        facility = pulp.lpSum(a[t] * (g[s, t] + v[s, t]) for s in range(S) for t in range(T))
+        prob += renewable >= d.min_share * facility, "renewable_share"
 
-    terms: dict[str, list[Any]] = {c: [] for c in CATEGORIES}
+    terms_by: dict[str, list[Any]] = {c: [] for c in CATEGORIES}
     for (s, t), var in g.items():
-        terms["energy"].append(a[t] * d.price[s][t] * var)
-        terms["carbon"].append(d.carbon_price * a[t] * d.carbon_intensity[s][t] * var)
+        terms_by["energy"].append(a[t] * d.price[s][t] * var)
+        terms_by["carbon"].append(d.carbon_price * a[t] * d.carbon_intensity[s][t] * var)
     for (s, t), var in v.items():
-        terms["renewable"].append(a[t] * d.renewable_price[s] * var)
+        terms_by["renewable"].append(a[t] * d.renewable_price[s] * var)
     for (r, s, k, t), var in x.items():
-        terms["transfer"].append(a[t] * d.data_gb[k] * d.transfer[r][s] * var)
-        terms["latency"].append(a[t] * d.latency_cost[k] * d.latency[r][s] * var)
+        terms_by["transfer"].append(a[t] * d.data_gb[k] * d.transfer[r][s] * var)
+        terms_by["latency"].append(a[t] * d.latency_cost[k] * d.latency[r][s] * var)
     for (_, k, t), var in u.items():
         penalty = d.penalty[k]
         assert penalty is not None
-        terms["unmet"].append(a[t] * penalty * var)
-    prob += pulp.lpSum(term for c in CATEGORIES for term in terms[c])
+        terms_by["unmet"].append(a[t] * penalty * var)
+    for (s, e), var in n.items():
+        terms_by["expansion"].append(d.expansions[s][e].annual_cost * var)
+    for s, var in o.items():
+        cost = d.open_cost[s]
+        assert cost is not None
+        terms_by["opening"].append(cost * var)
+    prob += pulp.lpSum(term for c in CATEGORIES for term in terms_by[c])
 
     if infeasible:
         return Result("Infeasible", None, {}, d)
-    prob.solve(pulp.PULP_CBC_CMD(msg=False))
+    prob.solve(_solver(pulp, solver))
     status = pulp.LpStatus[prob.status]
     result = Result(status, None, {}, d)
     if status != "Optimal":
@@ -335,7 +527,13 @@ def solve_full(data: dict[str, Any]) -> Result:
     result.u = {key: _value(var) for key, var in u.items()}
     result.g = {key: _value(var) for key, var in g.items()}
     result.v = {key: _value(var) for key, var in v.items()}
-    result.costs = reference_costs(d, result.x, result.u, result.g, result.v)
+    result.b = {key: _value(var) for key, var in b.items()}
+    result.o = {key: _value(var, integer=True) for key, var in o.items()}
+    result.n = {key: _value(var, integer=True) for key, var in n.items()}
+    result.y = {key: _value(var, integer=True) for key, var in y.items()}
+    result.costs = reference_costs(
+        d, result.x, result.u, result.g, result.v, o=result.o, n=result.n
+    )
     result.objective = sum(result.costs.values())
     return result
 
@@ -346,8 +544,15 @@ def reference_costs(
     u: dict[tuple[int, int, int], float],
     g: dict[tuple[int, int], float],
     v: dict[tuple[int, int], float],
+    *,
+    o: dict[int, float] | None = None,
+    n: dict[tuple[int, int], float] | None = None,
 ) -> dict[str, float]:
-    """The six cost categories of DESIGN.md §2 for given variable values."""
+    """The eight cost categories of DESIGN.md §2 for given variable values.
+
+    ``o`` (candidate sites' open decisions) and ``n`` (units built per (site, option)) default
+    to nothing open or built.
+    """
     a = d.annual
     costs = dict.fromkeys(CATEGORIES, 0.0)
     for (s, t), val in g.items():
@@ -362,6 +567,12 @@ def reference_costs(
         penalty = d.penalty[k]
         assert penalty is not None
         costs["unmet"] += a[t] * penalty * val
+    for (s, e), val in (n or {}).items():
+        costs["expansion"] += d.expansions[s][e].annual_cost * val
+    for s, val in (o or {}).items():
+        cost = d.open_cost[s]
+        assert cost is not None
+        costs["opening"] += cost * val
     return costs
 
 

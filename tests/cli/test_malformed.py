@@ -1,0 +1,485 @@
+"""Malformed instances through the command line (DESIGN.md §3 "Bad input", §4 exit codes).
+
+Every case starts from ``BASE`` (a small valid instance, checked below to validate with no
+problem and no warning) and changes one thing. ``eastwest validate`` must then exit 2 without a
+traceback and name the file, the line and the field path of the problem, in the format of
+``Problem.format``: ``FILE:LINE  FIELD.PATH  MESSAGE  (VALUE)``. The expected line is never a
+literal: it is the line of the edited text that matches the case's ``line_at`` pattern.
+
+Most cases run in-process (``typer.testing.CliRunner``) for speed; a sample of them, the
+document-level cases and every ``solve``-time refusal also run the real console script in a
+subprocess.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+BASE = """\
+# a small valid instance: every malformed case below is one edit of it
+version: 1
+name: base
+periods: {count: 2, hours: 1, weight: 1}
+profiles:
+  office: [1.0, 3.0]
+regions:
+  - id: east
+    location: [31.0, 121.0]
+    demand:
+      web: [10, 20]
+      batch: 30
+  - id: north
+    location: [39.9, 116.4]
+    demand:
+      batch:
+        profile: office
+        mean: 5
+sites:
+  - id: near
+    location: [31.0, 121.0]
+    capacity_mw: 15
+    pue: 1.5
+    price: [100, 200]
+  - id: far
+    location: [38.0, 105.0]
+    capacity_mw: 100
+    pue: [1.1, 1.2]
+    price: 50
+    renewable_mw: {profile: office, max: 10}
+classes:
+  - id: web
+    max_latency_ms: 10
+    unmet_penalty: 1000
+    allowed_sites: [near, far]
+  - id: batch
+network:
+  latency:
+    pairs:
+      - {region: east, site: far, ms: 30}
+  transfer:
+    per_gb: 0.01
+    pairs:
+      - {region: north, site: near, per_gb: 0.02}
+policy: {carbon_price: 10}
+"""
+
+Edit = tuple[str, str]
+
+
+def edited(text: str, edits: tuple[Edit, ...]) -> str:
+    """Apply each (old, new) replacement; ``old`` must occur exactly once."""
+    for old, new in edits:
+        assert text.count(old) == 1, f"edit target not unique in the text: {old!r}"
+        text = text.replace(old, new)
+    return text
+
+
+def line_of(text: str, pattern: str, nth: int = 1) -> int:
+    """1-based number of the ``nth`` line of ``text`` matching the regex ``pattern``."""
+    hits = [n for n, line in enumerate(text.splitlines(), 1) if re.search(pattern, line)]
+    assert len(hits) >= nth, f"{pattern!r} matches {len(hits)} lines, wanted #{nth}"
+    return hits[nth - 1]
+
+
+def _one_line(text: str) -> str:
+    """``text`` with every run of white space made one space (undoes console line wrapping)."""
+    return " ".join(text.split())
+
+
+def error_lines(stderr: str) -> list[str]:
+    return [line for line in stderr.splitlines() if line.startswith("error  ")]
+
+
+def assert_refused(ran, file: Path | str, line: int | None, path: str, message: str) -> None:
+    """Exit 2, no traceback, nothing on stdout, and an error line ``file:line  path  message``."""
+    assert ran.code == 2, ran.both
+    assert "Traceback" not in ran.both
+    assert ran.stdout == ""
+    where = f"{file}:{line}" if line is not None else f"{file}"
+    prefix = f"error  {where}  {path}  "
+    hits = [e for e in error_lines(ran.stderr) if e.startswith(prefix)]
+    assert hits, f"no error line starting {prefix!r} in stderr:\n{ran.stderr}"
+    assert any(message in e for e in hits), f"{message!r} not in {hits}"
+
+
+@dataclass(frozen=True)
+class Case:
+    id: str
+    edits: tuple[Edit, ...]
+    path: str  # the field path the error must name
+    line_at: str  # regex: the error's line is the (nth) line of the edited text matching it
+    message: str  # a fragment of the expected message
+    nth: int = 1
+
+
+CASES = [
+    # -- unknown and missing fields, versions
+    Case("unknown-key-top-level", (("name: base\n", "name: base\ncolour: blue\n"),),
+         "colour", r"^colour:", "unknown field"),
+    Case("unknown-key-in-site", (("    price: 50\n", "    price: 50\n    colour: red\n"),),
+         "sites[1].colour", r"colour: red", "unknown field"),
+    Case("unknown-key-deep", (("    per_gb: 0.01\n", "    per_gb: 0.01\n    per_tb: 9\n"),),
+         "network.transfer.per_tb", r"per_tb:", "unknown field"),
+    Case("missing-site-capacity", (("    capacity_mw: 15\n", ""),),
+         "sites[0].capacity_mw", r"- id: near$", "required field is missing"),
+    Case("missing-region-location", (("    location: [39.9, 116.4]\n", ""),),
+         "regions[1].location", r"- id: north$", "required field is missing"),
+    # the root mapping starts at its first key (the comment line above it is not part of it)
+    Case("missing-version", (("version: 1\n", ""),),
+         "version", r"^name: base", "required field is missing"),
+    Case("wrong-version", (("version: 1", "version: 2"),),
+         "version", r"^version: 2", "Input should be 1"),
+    # -- wrong types
+    Case("string-for-number", (("capacity_mw: 15", "capacity_mw: fifteen"),),
+         "sites[0].capacity_mw", r"capacity_mw: fifteen", "valid number"),
+    Case("quoted-number", (("capacity_mw: 100", 'capacity_mw: "100"'),),
+         "sites[1].capacity_mw", r'capacity_mw: "100"', "valid number"),
+    Case("bool-for-number", (("capacity_mw: 100", "capacity_mw: true"),),
+         "sites[1].capacity_mw", r"capacity_mw: true", "valid number"),
+    Case("bool-for-series", (("pue: 1.5", "pue: yes"),),
+         "sites[0].pue", r"pue: yes", "expected a series"),
+    Case("string-in-list-series", (("price: [100, 200]", "price: [100, cheap]"),),
+         "sites[0].price[1]", r"price: \[100, cheap\]", "valid number"),
+    Case("nan-for-series-number", (("price: 50", "price: .nan"),),
+         "sites[1].price", r"price: \.nan", "finite number"),
+    Case("scalar-for-periods", (("periods: {count: 2, hours: 1, weight: 1}", "periods: 2"),),
+         "periods", r"^periods: 2", "periods"),
+    # -- ranges
+    Case("negative-capacity", (("capacity_mw: 100", "capacity_mw: -5"),),
+         "sites[1].capacity_mw", r"capacity_mw: -5", "greater than or equal to 0"),
+    Case("negative-price-in-list", (("price: [100, 200]", "price: [100, -200]"),),
+         "sites[0].price", r"price: \[100, -200\]", "price must be >= 0"),
+    Case("pue-below-1", (("pue: 1.5", "pue: 0.9"),),
+         "sites[0].pue", r"pue: 0\.9", "PUE must be >= 1"),
+    Case("pue-below-1-in-list", (("pue: [1.1, 1.2]", "pue: [1.1, 0.95]"),),
+         "sites[1].pue", r"pue: \[1\.1, 0\.95\]", "PUE must be >= 1"),
+    Case("latitude-out-of-range", (("location: [38.0, 105.0]", "location: [98.0, 105.0]"),),
+         "sites[1].location[0]", r"location: \[98\.0", "less than or equal to 90"),
+    Case("longitude-out-of-range", (("location: [39.9, 116.4]", "location: [39.9, 196.4]"),),
+         "regions[1].location[1]", r"location: \[39\.9, 196\.4\]", "less than or equal to 180"),
+    Case("negative-mean-in-profile-ref", (("        mean: 5", "        mean: -5"),),
+         "regions[1].demand.batch.mean", r"mean: -5", "greater than or equal to 0"),
+    # -- series and profiles
+    Case("series-wrong-length", (("web: [10, 20]", "web: [10, 20, 30]"),),
+         "regions[0].demand.web", r"web: \[10, 20, 30\]",
+         "series has 3 values, expected one per period (2)"),
+    Case("profile-wrong-length", (("office: [1.0, 3.0]", "office: [1.0, 3.0, 2.0]"),),
+         "profiles.office", r"office: \[", "profile has 3 values"),
+    Case("profile-mean-0", (("office: [1.0, 3.0]", "office: [0, 0]"),),
+         "profiles.office", r"office: \[0, 0\]", "mean 0"),
+    Case("profile-negative", (("office: [1.0, 3.0]", "office: [1.0, -3.0]"),),
+         "profiles.office", r"office: \[", "profile values must be >= 0"),
+    Case("unknown-profile", (("profile: office\n", "profile: offices\n"),),
+         "regions[1].demand.batch.profile", r"profile: offices", "unknown profile"),
+    Case("profile-ref-without-scale",
+         (("{profile: office, max: 10}", "{profile: office}"),),
+         "sites[1].renewable_mw", r"renewable_mw:", "exactly one of 'mean' and 'max'"),
+    Case("profile-ref-with-mean-and-max",
+         (("        mean: 5\n", "        mean: 5\n        max: 6\n"),),
+         "regions[1].demand.batch", r"^\s+batch:$", "exactly one of 'mean' and 'max'"),
+    # -- ids
+    Case("duplicate-region-id", (("  - id: north", "  - id: east"),),
+         "regions[1].id", r"- id: east$", "duplicate region id", nth=2),
+    Case("duplicate-site-id", (("  - id: far", "  - id: near"),),
+         "sites[1].id", r"- id: near$", "duplicate site id", nth=2),
+    Case("duplicate-class-id", (("  - id: batch", "  - id: web"),),
+         "classes[1].id", r"- id: web$", "duplicate class id", nth=2),
+    Case("duplicate-period-id",
+         (("periods: {count: 2, hours: 1, weight: 1}", "periods: [{id: h0}, {id: h0}]"),),
+         "periods[1].id", r"^periods:", "duplicate period id"),
+    Case("unknown-class-in-demand", (("      batch: 30", "      bulk: 30"),),
+         "regions[0].demand.bulk", r"bulk: 30", "unknown class id"),
+    Case("unknown-site-in-allowed-sites", (("[near, far]", "[nearby, far]"),),
+         "classes[0].allowed_sites[0]", r"allowed_sites:", "unknown site id"),
+    Case("unknown-region-in-latency-pair",
+         (("{region: east, site: far, ms: 30}", "{region: west, site: far, ms: 30}"),),
+         "network.latency.pairs[0].region", r"region: west", "unknown region id"),
+    Case("unknown-site-in-latency-pair",
+         (("{region: east, site: far, ms: 30}", "{region: east, site: faraway, ms: 30}"),),
+         "network.latency.pairs[0].site", r"site: faraway", "unknown site id"),
+    Case("unknown-region-in-transfer-pair",
+         (("{region: north, site: near, per_gb", "{region: south, site: near, per_gb"),),
+         "network.transfer.pairs[0].region", r"region: south", "unknown region id"),
+    Case("unknown-site-in-transfer-pair",
+         (("{region: north, site: near, per_gb", "{region: north, site: nearby, per_gb"),),
+         "network.transfer.pairs[0].site", r"site: nearby", "unknown site id"),
+    Case("duplicate-latency-pair",
+         (("      - {region: east, site: far, ms: 30}\n",
+           "      - {region: east, site: far, ms: 30}\n"
+           "      - {region: east, site: far, ms: 31}\n"),),
+         "network.latency.pairs[1]", r"ms: 31", "duplicate latency pair"),
+    # -- reachability: an error only where the demand is hard
+    Case("hard-demand-beyond-latency-limit",
+         (("max_latency_ms: 10", "max_latency_ms: 1"),
+          ("unmet_penalty: 1000", "unmet_penalty: null")),
+         "regions[0].demand.web", r"web: \[10, 20\]",
+         "hard demand of class 'web' can reach no site"),
+    Case("hard-demand-no-allowed-site-in-reach",
+         (("[near, far]", "[far]"), ("unmet_penalty: 1000", "unmet_penalty: null")),
+         "regions[0].demand.web", r"web: \[10, 20\]", "can reach no site"),
+    # -- YAML level
+    Case("invalid-yaml-syntax", (("    pue: 1.5\n", "    pue: 1.5: 2\n"),),
+         "(document)", r"pue: 1\.5: 2", "invalid YAML"),
+    Case("yaml-merge-key", (("    price: 50\n", "    price: 50\n    <<: {zone: west}\n"),),
+         "sites[1]", r"<<:", "merge keys"),
+    Case("non-scalar-yaml-key", (("    price: 50\n", "    price: 50\n    [a, b]: 1\n"),),
+         "sites[1]", r"\[a, b\]: 1", "mapping keys must be plain scalars"),
+    # a class id that looks like console markup must be shown as it is
+    Case("unknown-class-with-brackets", (("      batch: 30", '      "[x]": 30'),),
+         "regions[0].demand.[x]", r'"\[x\]": 30', "unknown class id"),
+]
+
+
+def test_cases_are_distinct_and_many() -> None:
+    assert len({c.id for c in CASES}) == len(CASES)
+    assert len({edited(BASE, c.edits) for c in CASES}) == len(CASES)
+    assert len(CASES) >= 25
+
+
+def test_base_instance_is_valid_without_warnings(tmp_path: Path, run_inprocess) -> None:
+    file = tmp_path / "base.yaml"
+    file.write_text(BASE, encoding="utf-8")
+    ran = run_inprocess(["validate", file])
+    assert ran.code == 0, ran.both
+    assert ran.stderr == ""
+    assert f"{file}: valid (2 regions, 2 sites, 2 classes)" in _one_line(ran.stdout)
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
+def test_malformed_instance_is_refused(case: Case, tmp_path: Path, run_inprocess) -> None:
+    text = edited(BASE, case.edits)
+    file = tmp_path / "instance.yaml"
+    file.write_text(text, encoding="utf-8")
+    ran = run_inprocess(["validate", file])
+    assert_refused(ran, file, line_of(text, case.line_at, case.nth), case.path, case.message)
+
+
+SUBPROCESS_SAMPLE = ["unknown-key-in-site", "hard-demand-beyond-latency-limit",
+                     "invalid-yaml-syntax"]
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c.id in SUBPROCESS_SAMPLE],
+                         ids=lambda c: c.id)
+def test_malformed_instance_is_refused_by_the_console_script(
+    case: Case, tmp_path: Path, run_subprocess
+) -> None:
+    text = edited(BASE, case.edits)
+    file = tmp_path / "instance.yaml"
+    file.write_text(text, encoding="utf-8")
+    ran = run_subprocess(["validate", file])
+    assert_refused(ran, file, line_of(text, case.line_at, case.nth), case.path, case.message)
+
+
+def test_duplicate_yaml_key_names_both_lines(tmp_path: Path, run_inprocess) -> None:
+    text = edited(BASE, (("    pue: 1.5\n", "    pue: 1.5\n    pue: 1.6\n"),))
+    file = tmp_path / "instance.yaml"
+    file.write_text(text, encoding="utf-8")
+    first = line_of(text, r"pue: 1\.5$")
+    ran = run_inprocess(["validate", file])
+    assert_refused(ran, file, line_of(text, r"pue: 1\.6$"), "sites[0].pue",
+                   f"duplicate key 'pue' (first at line {first})")
+
+
+# -- document-level problems: (id, file content or None for no file, line, message)
+DOCUMENT_CASES = [
+    ("empty-file", b"", 1, "the file is empty"),
+    ("comments-only", b"# nothing here\n", 1, "the file is empty"),
+    ("top-level-list", b"- version: 1\n- name: x\n", 1, "an instance must be a mapping"),
+    ("top-level-scalar", b"version 1\n", 1, "an instance must be a mapping"),
+    ("not-utf8", BASE.replace("name: base", "name: caf\u00e9").encode("latin-1"), None,
+     "not UTF-8"),
+    ("missing-file", None, None, "cannot read the file"),
+]
+
+
+@pytest.mark.parametrize(("content", "line", "message"),
+                         [c[1:] for c in DOCUMENT_CASES], ids=[c[0] for c in DOCUMENT_CASES])
+def test_unreadable_document_is_refused(
+    content: bytes | None, line: int | None, message: str, tmp_path: Path, run_inprocess
+) -> None:
+    file = tmp_path / "instance.yaml"
+    if content is not None:
+        file.write_bytes(content)
+    ran = run_inprocess(["validate", file])
+    assert_refused(ran, file, line, "(document)", message)
+
+
+@pytest.mark.parametrize("case", ["empty-file", "not-utf8", "missing-file"])
+def test_unreadable_document_is_refused_by_the_console_script(
+    case: str, tmp_path: Path, run_subprocess
+) -> None:
+    _, content, line, message = next(c for c in DOCUMENT_CASES if c[0] == case)
+    file = tmp_path / "instance.yaml"
+    if content is not None:
+        file.write_bytes(content)
+    ran = run_subprocess(["validate", file])
+    assert_refused(ran, file, line, "(document)", message)
+
+
+def test_missing_file_says_so_for_solve_too(tmp_path: Path, run_inprocess) -> None:
+    file = tmp_path / "nowhere.yaml"
+    ran = run_inprocess(["solve", file, "-q"])
+    assert_refused(ran, file, None, "(document)", "cannot read the file")
+
+
+def test_file_name_with_brackets_is_shown_verbatim(tmp_path: Path, run_inprocess) -> None:
+    """File names are data, not console markup: ``run[red]/x.yaml`` must be named as is."""
+    folder = tmp_path / "run[red]"
+    folder.mkdir()
+    text = edited(BASE, (("pue: 1.5", "pue: 0.9"),))
+    file = folder / "instance.yaml"
+    file.write_text(text, encoding="utf-8")
+    ran = run_inprocess(["validate", file])
+    assert_refused(ran, file, line_of(text, r"pue: 0\.9"), "sites[0].pue", "PUE must be >= 1")
+
+
+def test_missing_file_with_markup_like_name_is_not_an_internal_error(
+    tmp_path: Path, run_subprocess
+) -> None:
+    file = tmp_path / "draft[/b].yaml"
+    ran = run_subprocess(["validate", file])
+    assert_refused(ran, file, None, "(document)", "cannot read the file")
+
+
+def test_soft_unreachable_demand_is_only_a_warning(tmp_path: Path, run_inprocess) -> None:
+    """web's limit of 1 ms is below the 2 ms base latency: no site is in reach, but web has an
+    unmet penalty, so its demand is merely unmet (a warning, exit 0)."""
+    text = edited(BASE, (("max_latency_ms: 10", "max_latency_ms: 1"),))
+    file = tmp_path / "instance.yaml"
+    file.write_text(text, encoding="utf-8")
+    ran = run_inprocess(["validate", file])
+    assert ran.code == 0, ran.both
+    assert "Traceback" not in ran.both
+    assert error_lines(ran.stderr) == []
+    line = line_of(text, r"web: \[10, 20\]")
+    warnings = [w for w in ran.stderr.splitlines() if w.startswith("warning  ")]
+    assert len(warnings) == 1, ran.stderr
+    assert warnings[0].startswith(f"warning  {file}:{line}  regions[0].demand.web  ")
+    assert "can reach no site" in warnings[0]
+    assert f"{file}: valid (2 regions, 2 sites, 2 classes, 1 warnings)" in _one_line(ran.stdout)
+
+
+def test_soft_unreachable_demand_is_solved_and_reported(tmp_path: Path, run_subprocess) -> None:
+    text = edited(BASE, (("max_latency_ms: 10", "max_latency_ms: 1"),))
+    file = tmp_path / "instance.yaml"
+    file.write_text(text, encoding="utf-8")
+    ran = run_subprocess(["solve", file, "--json", tmp_path / "out" / "solution.json"])
+    assert ran.code == 0, ran.both
+    assert "Traceback" not in ran.both
+    assert "regions[0].demand.web" in ran.both
+    assert "can reach no site" in ran.both
+
+
+def test_every_semantic_problem_is_listed_at_once(tmp_path: Path, run_subprocess) -> None:
+    """Six independent semantic problems (none causes another): all six are reported."""
+    edits = (
+        ("pue: 1.5", "pue: 0.9"),
+        ("      batch: 30", "      bulk: 30"),
+        ("[near, far]", "[nearby, far]"),
+        ("{region: east, site: far, ms: 30}", "{region: west, site: far, ms: 30}"),
+        ("office: [1.0, 3.0]", "office: [1.0, 3.0, 2.0]"),
+        ("web: [10, 20]", "web: [10, 20, 30]"),
+    )
+    expected = [
+        ("sites[0].pue", r"pue: 0\.9"),
+        ("regions[0].demand.bulk", r"bulk: 30"),
+        ("classes[0].allowed_sites[0]", r"allowed_sites:"),
+        ("network.latency.pairs[0].region", r"region: west"),
+        ("profiles.office", r"office: \["),
+        ("regions[0].demand.web", r"web: \[10"),
+    ]
+    text = edited(BASE, edits)
+    file = tmp_path / "several.yaml"
+    file.write_text(text, encoding="utf-8")
+    ran = run_subprocess(["validate", file])
+    assert ran.code == 2, ran.both
+    assert "Traceback" not in ran.both
+    errors = error_lines(ran.stderr)
+    assert len(errors) == len(expected), ran.stderr
+    for path, pattern in expected:
+        prefix = f"error  {file}:{line_of(text, pattern)}  {path}  "
+        assert any(e.startswith(prefix) for e in errors), f"{prefix!r} missing:\n{ran.stderr}"
+    assert f"{len(expected)} problems; nothing was solved" in _one_line(ran.stderr)
+
+
+def test_every_shape_problem_is_listed_at_once(tmp_path: Path, run_inprocess) -> None:
+    """Four independent shape problems (caught before the semantic pass): all four reported."""
+    edits = (
+        ("version: 1", "version: 3"),
+        ("    price: 50\n", "    price: 50\n    colour: red\n"),
+        ("capacity_mw: 15", "capacity_mw: -15"),
+        ("    location: [39.9, 116.4]\n", ""),
+    )
+    text = edited(BASE, edits)
+    expected = [
+        ("version", line_of(text, r"^version: 3")),
+        ("sites[1].colour", line_of(text, r"colour: red")),
+        ("sites[0].capacity_mw", line_of(text, r"capacity_mw: -15")),
+        ("regions[1].location", line_of(text, r"- id: north$")),
+    ]
+    file = tmp_path / "several.yaml"
+    file.write_text(text, encoding="utf-8")
+    ran = run_inprocess(["validate", file])
+    assert ran.code == 2, ran.both
+    errors = error_lines(ran.stderr)
+    assert len(errors) == len(expected), ran.stderr
+    for path, line in expected:
+        prefix = f"error  {file}:{line}  {path}  "
+        assert any(e.startswith(prefix) for e in errors), f"{prefix!r} missing:\n{ran.stderr}"
+    assert f"{len(expected)} problems; nothing was solved" in _one_line(ran.stderr)
+
+
+# -- the fields that earlier versions refused with `not supported yet: <field path>` (exit 2).
+# The README's contract: a field is either formulated or refused, never silently ignored. Since
+# "Formulate the whole v1 model" every one is formulated, so each case must now solve to
+# optimality; should a field be refused again, the refusal must name the field and its line and
+# write nothing at all.
+UNSUPPORTED = [
+    ("classes[1].max_delay_periods",
+     ("  - id: batch\n", "  - id: batch\n    max_delay_periods: 2\n"), r"max_delay_periods:"),
+    ("classes[0].assignment",
+     ("    unmet_penalty: 1000\n", "    unmet_penalty: 1000\n    assignment: single\n"),
+     r"assignment: single"),
+    ("sites[1].open_cost",
+     ("    price: 50\n", "    price: 50\n    open_cost: 5.0e7\n"), r"open_cost:"),
+    ("sites[0].expansions",
+     ("    price: [100, 200]\n",
+      "    price: [100, 200]\n    expansions: [{id: hall, size_mw: 5, annual_cost: 1.0e6}]\n"),
+     r"expansions:"),
+    ("network.corridors",
+     ("network:\n",
+      "network:\n  corridors: [{id: n, capacity_gbps: 10, regions: [east], sites: [far]}]\n"),
+     r"corridors:"),
+    ("policy.carbon_cap_t",
+     ("policy: {carbon_price: 10}", "policy: {carbon_price: 10, carbon_cap_t: 1000}"),
+     r"^policy:"),
+    ("policy.min_renewable_share",
+     ("policy: {carbon_price: 10}", "policy: {carbon_price: 10, min_renewable_share: 0.5}"),
+     r"^policy:"),
+]
+
+
+@pytest.mark.parametrize(("path", "edit", "line_at"), UNSUPPORTED, ids=[u[0] for u in UNSUPPORTED])
+def test_formerly_unsupported_field_is_solved_or_cleanly_refused(
+    path: str, edit: Edit, line_at: str, tmp_path: Path, run_inprocess
+) -> None:
+    text = edited(BASE, (edit,))
+    file = tmp_path / "instance.yaml"
+    file.write_text(text, encoding="utf-8")
+    out = tmp_path / "out"
+    ran = run_inprocess(["solve", file, "--json", out / "solution.json", "--csv", out / "csv"])
+    assert "Traceback" not in ran.both
+    assert ran.code in (0, 2), ran.both
+    if ran.code == 2:  # refused: say which field, where, and write nothing at all
+        assert_refused(ran, file, line_of(text, line_at), path, f"not supported yet: {path}")
+        assert not (out / "solution.json").exists()
+        assert not out.exists() or list(out.rglob("*")) == []
+    else:  # formulated: then it is solved, not ignored with a warning
+        assert "not supported" not in ran.both
+        sol = json.loads((out / "solution.json").read_text(encoding="utf-8"))
+        assert sol["status"] == "optimal"
