@@ -253,6 +253,103 @@ def validate(
     )
 
 
+@app.command("import")
+def import_(
+    fmt: Annotated[str, typer.Argument(metavar="FORMAT", help="orlib-cap or holmberg.")],
+    file: Annotated[Path, typer.Argument(help="The benchmark file.")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="Instance file to write.")],
+    capacity: Annotated[float | None, typer.Option(
+        help="Capacity of every facility (needed for OR-Library capa/capb/capc).")] = None,
+) -> None:
+    """Turn a public facility-location benchmark file into a v1 instance."""
+    import yaml
+
+    from optimizer.importers import FORMATS, import_file
+    from optimizer.report.files import write_atomic
+
+    if fmt not in FORMATS:
+        _usage(f"FORMAT must be one of {', '.join(FORMATS)}, not {fmt!r}")
+    try:
+        data = import_file(fmt, file, capacity, output.stem)
+    except InstanceError as exc:
+        _report_problems(exc.problems, exc.warnings, str(file))
+        raise typer.Exit(EXIT_USAGE) from None
+    header = (f"# yaml-language-server: $schema={_schema_hint(output)}\n"
+              f"# imported by `eastwest import {fmt} {file}"
+              + (f" --capacity {capacity:g}" if capacity is not None else "") + "`\n")
+    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+    body = yaml.dump(data, Dumper=dumper, sort_keys=False, default_flow_style=None, width=100)
+    write_atomic(output, header + body)
+    _stderr().print(f"wrote {escape(str(output))}: {len(data['regions'])} customers, "
+                    f"{len(data['sites'])} facilities")
+
+
+def _schema_hint(output: Path) -> str:
+    schema = Path(__file__).parent / "data" / "instance.schema.json"
+    try:
+        return os.path.relpath(schema, output.absolute().parent)
+    except ValueError:
+        return str(schema)
+
+
+@app.command()
+def bench(
+    suite_file: Annotated[Path, typer.Argument(metavar="SUITE", help="Suite file (YAML).")],
+    only: Annotated[str | None, typer.Option(help="Only cases whose name contains this.")]
+    = None,
+    time_limit: Annotated[float | None, typer.Option(
+        "--time-limit", help="Seconds per case (overrides the suite).")] = None,
+    out: Annotated[Path, typer.Option(help="Folder for the Markdown and JSON results.")]
+    = Path("reports/bench"),
+) -> None:
+    """Run a benchmark suite: instances x solvers, against published optima where given."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+    from rich.progress import TimeElapsedColumn as Elapsed
+
+    from optimizer.bench import case_count, load_suite, run_suite
+    from optimizer.report import bench as bench_report
+    from optimizer.report.files import write_atomic
+
+    _setup_logging(0)
+    try:
+        suite, base = load_suite(suite_file)
+    except InstanceError as exc:
+        _report_problems(exc.problems, exc.warnings, str(suite_file))
+        raise typer.Exit(EXIT_USAGE) from None
+    if time_limit is not None and time_limit <= 0:
+        _usage("--time-limit must be a positive number of seconds")
+    problem = _unwritable(out)
+    if problem:
+        _usage(f"cannot write into {out}: {problem}")
+    total = case_count(suite, only)
+    if total == 0:
+        _usage(f"no case of {suite.name} matches {only!r}")
+    rows = []
+    overrides = {"time_limit": time_limit} if time_limit else {}
+    # no auto-refresh: solver output is redirected at the file-descriptor level during solves
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  Elapsed(), TextColumn("{task.fields[last]}"), console=_stderr(),
+                  auto_refresh=False, transient=True) as progress:
+        task = progress.add_task(suite.name, total=total, last="")
+        progress.refresh()
+        for row in run_suite(suite, base, only, overrides):
+            rows.append(row)
+            mark = {True: "ok", False: "MISMATCH", None: row["status"]}[row["match"]]
+            progress.update(task, advance=1, last=f"{row['case']} {mark}")
+            progress.refresh()
+    table = bench_report.table(suite, rows)
+    from optimizer.report.console import to_rich
+
+    _stdout().print(to_rich(table))
+    name = _safe_name(suite.name)
+    write_atomic(out / f"{name}.md", bench_report.markdown(suite, rows, table))
+    write_atomic(out / f"{name}.json", json.dumps(
+        {"suite": suite.name, "eastwest": __version__, "rows": rows}, indent=1) + "\n")
+    _stderr().print(f"results: {escape(str(out / name))}.md and .json")
+    failed = [r for r in rows if r["match"] is False or r["status"] == "error"]
+    raise typer.Exit(EXIT_NO_SOLUTION if failed else EXIT_OK)
+
+
 @app.command()
 def schema() -> None:
     """Print the JSON Schema of instance files."""

