@@ -173,25 +173,31 @@ class Builder:
         def cat(parts: list[np.ndarray], dtype: type = float) -> np.ndarray:
             return np.concatenate(parts).astype(dtype) if parts else np.zeros(0, dtype=dtype)
 
-        def coo(triplets: list[tuple[np.ndarray, np.ndarray, np.ndarray]],
-                shape: tuple[int, int]) -> sp.csr_matrix:
-            if not triplets:
-                return sp.csr_matrix(shape)
-            r = np.concatenate([t[0] for t in triplets])
-            c = np.concatenate([t[1] for t in triplets])
-            v = np.concatenate([t[2] for t in triplets])
-            keep = v != 0
-            mat = sp.csr_matrix((v[keep], (r[keep], c[keep])), shape=shape)
-            mat.sum_duplicates()
-            return mat
+        index = np.int32 if max(n, m) < np.iinfo(np.int32).max else np.int64
+        if self._terms:
+            # COO -> CSR is a counting sort in scipy (linear); duplicates are summed, explicit
+            # zeros (e.g. a coefficient that cancels) removed in place afterwards
+            r = np.concatenate([t[0] for t in self._terms]).astype(index, copy=False)
+            c = np.concatenate([t[1] for t in self._terms]).astype(index, copy=False)
+            v = np.concatenate([t[2] for t in self._terms])
+            A = sp.csr_matrix((v, (r, c)), shape=(m, n))
+            A.eliminate_zeros()
+        else:
+            A = sp.csr_matrix((m, n))
 
-        cost_matrix = coo(
-            [(np.full(len(cols), k), cols, v) for k, cols, v in self._costs],
-            (len(COST_CATEGORIES), n),
-        )
+        # the cost matrix (categories x variables) is assembled as CSR directly: terms grouped
+        # by category; a column may repeat within a row, which products handle correctly
+        order = sorted(range(len(self._costs)), key=lambda i: self._costs[i][0])
+        counts = np.zeros(len(COST_CATEGORIES) + 1, dtype=np.int64)
+        for k, cols, _ in self._costs:
+            counts[k + 1] += len(cols)
+        cost_cols = cat([self._costs[i][1] for i in order], np.int64).astype(index, copy=False)
+        cost_vals = cat([self._costs[i][2] for i in order])
+        cost_matrix = sp.csr_matrix((cost_vals, cost_cols, np.cumsum(counts)),
+                                    shape=(len(COST_CATEGORIES), n))
         return LinearProgram(
-            c=np.asarray(cost_matrix.sum(axis=0)).ravel(),
-            A=coo(self._terms, (m, n)),
+            c=np.bincount(cost_cols, weights=cost_vals, minlength=n).astype(float),
+            A=A,
             row_lb=cat(self._row_lb),
             row_ub=cat(self._row_ub),
             col_lb=cat(self._col_lb),
