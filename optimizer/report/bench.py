@@ -46,4 +46,4 @@ def markdown(suite: Suite, rows: list[dict[str, Any]], tab: Table) -> str:
     failures = [r for r in rows if r["message"] and r["status"] != "optimal"]
     tail = (["## Messages", "", *(f"- {r['case']} ({r['solver']}): {r['message']}"
                                   for r in failures), ""] if failures else [])
-    return "\n".join(head) + table_md(tab) + "\n" + "\n".join(tail)
+    return "\n".join(head) + "\n" + table_md(tab) + "\n" + "\n".join(tail)

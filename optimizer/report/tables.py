@@ -25,34 +25,33 @@ class Table:
     footer: list[str] | None = None
 
 
+Scale = tuple[tuple[float, str, str], ...]  # (divisor, format, unit), largest first
+
+MONEY: Scale = ((1e9, ",.3f", " bn"), (1e6, ",.2f", " m"), (1.0, ",.0f", ""))
+ENERGY: Scale = ((1e6, ",.2f", " TWh"), (1e3, ",.1f", " GWh"), (1.0, ",.1f", " MWh"))
+TONNES: Scale = ((1e6, ",.3f", " Mt CO2"), (1e3, ",.2f", " kt CO2"), (1.0, ",.1f", " t CO2"))
+
+
+def scaled(value: float, scale: Scale, suffix: str = "") -> str:
+    """``value`` in the largest unit of ``scale`` it reaches."""
+    for divisor, fmt, unit in scale:
+        if abs(value) >= divisor or divisor == scale[-1][0]:
+            return f"{format(value / divisor, fmt)}{unit}{suffix}"
+    raise AssertionError("unreachable")
+
+
 def money(value: float | None, currency: str = "") -> str:
     if value is None:
         return "n/a"
-    unit = f" {currency}" if currency else ""
-    v = abs(value)
-    if v >= 1e9:
-        return f"{value / 1e9:,.3f} bn{unit}"
-    if v >= 1e6:
-        return f"{value / 1e6:,.2f} m{unit}"
-    return f"{value:,.0f}{unit}"
+    return scaled(value, MONEY, f" {currency}" if currency else "")
 
 
 def energy(mwh: float) -> str:
-    v = abs(mwh)
-    if v >= 1e6:
-        return f"{mwh / 1e6:,.2f} TWh"
-    if v >= 1e3:
-        return f"{mwh / 1e3:,.1f} GWh"
-    return f"{mwh:,.1f} MWh"
+    return scaled(mwh, ENERGY)
 
 
 def tonnes(t: float) -> str:
-    v = abs(t)
-    if v >= 1e6:
-        return f"{t / 1e6:,.3f} Mt CO2"
-    if v >= 1e3:
-        return f"{t / 1e3:,.2f} kt CO2"
-    return f"{t:,.1f} t CO2"
+    return scaled(t, TONNES)
 
 
 def pct(x: float | None) -> str:
