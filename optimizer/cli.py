@@ -75,9 +75,19 @@ def _report_problems(problems: list[Problem], warnings: list[Problem], file: str
                   "nothing was solved.[/]")
 
 
-def _load(instance: Path | None) -> Document:
+SetOption = Annotated[list[str] | None, typer.Option(
+    "--set", metavar="PATH=VALUE",
+    help="Override a field, e.g. sites[zhongwei].price=400, policy.carbon_price=300, "
+         "sites[*].price*=1.2 (repeatable).")]
+ScenarioOption = Annotated[str | None, typer.Option(
+    "--scenario", metavar="A,B", help="Apply the instance's named scenarios, in order.")]
+
+
+def _load(instance: Path | None, overrides: list[str] | None = None,
+          scenarios: str | None = None) -> Document:
+    names = [s.strip() for s in scenarios.split(",") if s.strip()] if scenarios else []
     try:
-        return load(instance)
+        return load(instance, overrides or [], names)
     except InstanceError as exc:
         _report_problems(exc.problems, exc.warnings, str(instance or "the national instance"))
         raise typer.Exit(EXIT_USAGE) from None
@@ -93,6 +103,8 @@ InstanceArg = Annotated[
 @app.command()
 def solve(
     instance: InstanceArg = None,
+    set_: SetOption = None,
+    scenario: ScenarioOption = None,
     backend: Annotated[str, typer.Option(help="ortools or pulp.")] = "ortools",
     solver: Annotated[str, typer.Option(
         help="auto, clp, glop, pdlp, highs, scip, cbc (ortools; cbc for MIPs); "
@@ -137,7 +149,7 @@ def solve(
             _usage(f"cannot write into {folder}: {problem}")
 
     started = time.perf_counter()
-    document = _load(instance)
+    document = _load(instance, set_, scenario)
     load_s = time.perf_counter() - started
     logger.info("loaded %s in %.2f s", document.file, load_s)
     try:
@@ -228,7 +240,7 @@ def _run_info(document: Document, options: SolveOptions, timings: dict[str, floa
         "eastwest": __version__,
         "instance": document.file,
         "instance_sha256": document.sha256,
-        "overrides": [],
+        "overrides": list(document.overrides),
         "options": {"backend": options.backend, "solver": options.solver,
                     "time_limit": options.time_limit, "gap": options.gap,
                     "threads": options.threads},
@@ -241,9 +253,11 @@ def _run_info(document: Document, options: SolveOptions, timings: dict[str, floa
 @app.command()
 def validate(
     instance: Annotated[Path, typer.Argument(help="Instance file (YAML).")],
+    set_: SetOption = None,
+    scenario: ScenarioOption = None,
 ) -> None:
     """Check an instance and list every problem at once (exit 2 if there is one)."""
-    document = _load(instance)
+    document = _load(instance, set_, scenario)
     _report_problems([], list(document.warnings), document.file)
     inst = document.instance
     _stdout().print(

@@ -66,6 +66,7 @@ class Solution:
     build_table: list[dict[str, Any]] = field(default_factory=list)
     corridor_table: list[dict[str, Any]] = field(default_factory=list)
     policy: dict[str, Any] = field(default_factory=dict)
+    overrides: list[str] = field(default_factory=list)
 
     @property
     def has_values(self) -> bool:
@@ -84,6 +85,7 @@ class Solution:
             "version": SOLUTION_VERSION,
             "eastwest": __version__,
             "instance": self.instance,
+            "overrides": self.overrides,
             "currency": self.currency,
             "status": self.status.value,
             "message": self.message,

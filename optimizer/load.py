@@ -7,7 +7,8 @@ Every problem is collected and raised at once as :class:`~optimizer.errors.Insta
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path as FsPath
 from typing import Any
@@ -15,6 +16,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from optimizer.errors import InstanceError, Path, Problem
+from optimizer.overrides import apply_all, scenario_overrides
 from optimizer.schema import Instance
 from optimizer.validate import semantic_problems
 from optimizer.yamlio import LineMap, line_of, read_yaml
@@ -41,6 +43,7 @@ class Document:
     lines: LineMap = field(default_factory=dict)
     warnings: tuple[Problem, ...] = ()
     sha256: str = ""
+    overrides: tuple[str, ...] = ()  # applied in this order (scenarios' first, then --set)
 
     def line(self, path: Path) -> int | None:
         return line_of(self.lines, path)
@@ -52,11 +55,13 @@ def default_instance_text() -> tuple[str, str]:
     return f"<package>/{DEFAULT_INSTANCE}", ref.read_text(encoding="utf-8")
 
 
-def load(path: str | FsPath | None = None) -> Document:
-    """Load and validate an instance file (the shipped national instance when ``path`` is None)."""
+def load(path: str | FsPath | None = None, overrides: Sequence[str] = (),
+         scenarios: Sequence[str] = ()) -> Document:
+    """Load and validate an instance file (the shipped national instance when ``path`` is None),
+    after applying the named scenarios' overrides and then ``overrides`` (``PATH=VALUE``)."""
     if path is None:
         name, text = default_instance_text()
-        return parse_text(text, name)
+        return parse_text(text, name, overrides, scenarios)
     name = str(path)
     try:
         raw = FsPath(path).read_bytes()
@@ -66,12 +71,16 @@ def load(path: str | FsPath | None = None) -> Document:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise InstanceError([Problem(f"not UTF-8 text ({exc.reason})", (), name)]) from None
-    return parse_text(text, name)
+    return parse_text(text, name, overrides, scenarios)
 
 
-def parse_text(text: str, file: str = "<instance>") -> Document:
+def parse_text(text: str, file: str = "<instance>", overrides: Sequence[str] = (),
+               scenarios: Sequence[str] = ()) -> Document:
     data, lines = read_yaml(text, file)
-    return parse(data, file, lines, sha256=hashlib.sha256(text.encode()).hexdigest())
+    applied = [*scenario_overrides(data, scenarios), *overrides]
+    data = apply_all(data, applied)
+    document = parse(data, file, lines, sha256=hashlib.sha256(text.encode()).hexdigest())
+    return replace(document, overrides=tuple(applied))
 
 
 def parse(

@@ -45,6 +45,7 @@ def solve_document(document: Document, options: SolveOptions | None = None) -> R
     solution = interpret(arrays, lp, raw)
     t4 = time.perf_counter()
     solution.warnings.extend(p.format() for p in document.warnings)
+    solution.overrides = list(document.overrides)
     timings.update(compile=t1 - t0, formulate=t2 - t1, solve=t3 - t2, interpret=t4 - t3)
     return Run(document, arrays, lp, raw, solution, timings)
 

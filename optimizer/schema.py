@@ -255,6 +255,8 @@ class Instance(Strict):
     classes: list[WorkloadClass] = Field(min_length=1)
     network: Network = Field(default_factory=Network)
     policy: Policy = Field(default_factory=Policy)
+    scenarios: dict[str, list[str]] = Field(default_factory=dict)
+    """Named lists of overrides (`PATH=VALUE` or `PATH*=FACTOR`), applied with `--scenario`."""
 
     @field_validator("profiles")
     @classmethod

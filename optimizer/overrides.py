@@ -1,0 +1,140 @@
+"""``--set PATH=VALUE`` and named scenarios: edits of the instance data before validation.
+
+PATH addresses any field, with selectors for lists: an id (``sites[zhongwei].price``), an index
+(``sites[0].pue``) or ``*`` for every element (``regions[*].demand.training``). ``PATH=VALUE``
+sets; ``PATH*=K`` multiplies a number, every number of a list, or a profile series' ``mean`` /
+``max``. VALUE is parsed as YAML (a scalar, or a flow list or mapping), never evaluated as code.
+The edited data is validated exactly like a file, so a bad override fails with its path.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from optimizer.errors import InstanceError, Problem
+from optimizer.yamlio import read_yaml
+
+_PART = re.compile(r"([A-Za-z_][\w-]*)((?:\[[^\]]*\])*)")
+_SELECTOR = re.compile(r"\[([^\]]*)\]")
+
+
+@dataclass(frozen=True)
+class Override:
+    text: str
+    path: tuple[tuple[str, tuple[str, ...]], ...]  # (key, selectors) per dotted part
+    op: str  # "=" or "*="
+    value: Any
+
+
+def _error(text: str, message: str, where: str = "--set") -> InstanceError:
+    return InstanceError([Problem(message, (text.strip(),), where)])
+
+
+def parse_override(text: str) -> Override:
+    m = re.match(r"^(?P<path>[^=]+?)(?P<op>\*=|=)(?P<value>.*)$", text.strip())
+    if not m:
+        raise _error(text, "expected PATH=VALUE or PATH*=FACTOR")
+    parts = []
+    for chunk in m.group("path").strip().split("."):
+        pm = _PART.fullmatch(chunk.strip())
+        if not pm:
+            raise _error(text, f"cannot read the path part {chunk!r}")
+        parts.append((pm.group(1), tuple(s.strip() for s in _SELECTOR.findall(pm.group(2)))))
+    raw = m.group("value").strip()
+    try:
+        value, _ = read_yaml(raw if raw else "null", "--set")
+    except InstanceError:
+        raise _error(text, f"cannot read the value {raw!r}") from None
+    if m.group("op") == "*=" and (isinstance(value, bool) or not isinstance(value, int | float)):
+        raise _error(text, f"*= needs a number, not {raw!r}")
+    return Override(text.strip(), tuple(parts), m.group("op"), value)
+
+
+def _select(node: Any, selector: str, shown: str, text: str) -> list[int]:
+    if not isinstance(node, list):
+        raise _error(text, f"{shown} is not a list: [{selector}] does not apply")
+    if selector == "*":
+        return list(range(len(node)))
+    if re.fullmatch(r"-?\d+", selector):
+        i = int(selector)
+        if not -len(node) <= i < len(node):
+            raise _error(text, f"{shown} has {len(node)} elements: no [{i}]")
+        return [i % len(node)]
+    found = [i for i, item in enumerate(node)
+             if isinstance(item, dict) and item.get("id") == selector]
+    if not found:
+        ids = [str(item.get("id")) for item in node if isinstance(item, dict)]
+        raise _error(text, f"no element with id {selector!r} in {shown} "
+                           f"(ids: {', '.join(ids[:12])})")
+    return found
+
+
+def _multiply(value: Any, factor: float, text: str) -> Any:
+    if isinstance(value, bool) or value is None:
+        raise _error(text, f"cannot multiply {value!r}")
+    if isinstance(value, int | float):
+        return value * factor
+    if isinstance(value, list) and all(isinstance(v, int | float) and not isinstance(v, bool)
+                                       for v in value):
+        return [v * factor for v in value]
+    if isinstance(value, dict) and "profile" in value and ("mean" in value or "max" in value):
+        key = "mean" if "mean" in value else "max"
+        return {**value, key: _multiply(value[key], factor, text)}
+    raise _error(text, f"cannot multiply {value!r}: not a number or a series")
+
+
+def apply(data: Any, override: Override) -> Any:
+    """A copy of ``data`` with ``override`` applied."""
+    text = override.text
+    root = {"_": copy.deepcopy(data)}
+    targets: list[tuple[Any, Any]] = [(root, "_")]  # (container, key) pairs to edit
+    shown = ""
+    for n, (key, selectors) in enumerate(override.path):
+        last_part = n == len(override.path) - 1
+        parent, shown = shown, f"{shown}.{key}" if shown else key
+        nxt: list[tuple[Any, Any]] = []
+        for container, k in targets:
+            node = container[k]
+            if not isinstance(node, dict):
+                raise _error(text, f"{parent or 'the instance'} is not a mapping")
+            if key not in node and not (last_part and not selectors and override.op == "="):
+                raise _error(text, f"no field {shown!r} in the instance")
+            nxt.append((node, key))  # (setting an absent optional field is allowed)
+        for selector in selectors:
+            nxt = [(container[k], i) for container, k in nxt
+                   for i in _select(container[k], selector, shown, text)]
+            shown += f"[{selector}]"
+        targets = nxt
+    for container, k in targets:
+        if override.op == "=":
+            container[k] = copy.deepcopy(override.value)
+        else:
+            container[k] = _multiply(container[k], float(override.value), text)
+    return root["_"]
+
+
+def apply_all(data: Any, texts: Iterable[str]) -> Any:
+    for text in texts:
+        data = apply(data, parse_override(text))
+    return data
+
+
+def scenario_overrides(data: Any, names: Iterable[str]) -> list[str]:
+    """The overrides of the named scenarios, in order (defined under ``scenarios``)."""
+    scenarios = data.get("scenarios") if isinstance(data, dict) else None
+    scenarios = scenarios if isinstance(scenarios, dict) else {}
+    out: list[str] = []
+    for name in names:
+        if name not in scenarios:
+            known = ", ".join(scenarios) or "none"
+            raise _error(name, f"unknown scenario (the instance defines: {known})",
+                         "--scenario")
+        steps = scenarios[name]
+        if not isinstance(steps, list) or not all(isinstance(s, str) for s in steps):
+            raise _error(name, "a scenario is a list of PATH=VALUE strings", "--scenario")
+        out += steps
+    return out
