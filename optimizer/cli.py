@@ -365,6 +365,31 @@ def bench(
 
 
 @app.command()
+def generate(
+    output: Annotated[Path, typer.Option("-o", "--output", help="Instance file to write.")],
+    regions: Annotated[int, typer.Option(min=1, help="Demand regions.")] = 20,
+    sites: Annotated[int, typer.Option(min=1, help="Sites (2/3 western).")] = 10,
+    periods: Annotated[int, typer.Option(min=1, help="Periods of the day.")] = 24,
+    classes: Annotated[int, typer.Option(min=1, max=4, help="Workload classes (1-4).")] = 3,
+    seed: Annotated[int, typer.Option(help="Random seed (same seed, same instance).")] = 20240601,
+) -> None:
+    """Write a realistic generated instance of any size (deterministic for a seed)."""
+    import yaml
+
+    from optimizer.generate import generate as make
+    from optimizer.report.files import write_atomic
+
+    data = make(regions, sites, periods, classes, seed)
+    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+    header = (f"# yaml-language-server: $schema={_schema_hint(output)}\n"
+              f"# eastwest generate --regions {regions} --sites {sites} --periods {periods} "
+              f"--classes {classes} --seed {seed}\n")
+    write_atomic(output, header + yaml.dump(data, Dumper=dumper, sort_keys=False,
+                                            default_flow_style=None, width=100))
+    _stderr().print(f"wrote {escape(str(output))}")
+
+
+@app.command()
 def schema() -> None:
     """Print the JSON Schema of instance files."""
     from optimizer.schema import json_schema
