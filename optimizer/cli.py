@@ -416,3 +416,6 @@ def main() -> None:
         logger.exception("internal error")
         _stderr().print("[red]internal error[/]: please report it with the instance file.")
         sys.exit(EXIT_INTERNAL)
+
+
+from optimizer import cli_study  # noqa: E402,F401  (registers sweep and pareto)

@@ -165,7 +165,8 @@ class Builder:
     def add_cost(self, category: str, cols: np.ndarray, coeffs: np.ndarray | float) -> None:
         cols = np.asarray(cols, dtype=np.int64)
         coeffs_arr = np.broadcast_to(np.asarray(coeffs, dtype=float), cols.shape)
-        self._costs.append((COST_CATEGORIES.index(category), cols, coeffs_arr))
+        nonzero = coeffs_arr != 0  # e.g. a zero latency cost: no entry at all
+        self._costs.append((COST_CATEGORIES.index(category), cols[nonzero], coeffs_arr[nonzero]))
 
     def build(self) -> LinearProgram:
         n, m = self._n, self._m
@@ -191,7 +192,7 @@ class Builder:
         counts = np.zeros(len(COST_CATEGORIES) + 1, dtype=np.int64)
         for k, cols, _ in self._costs:
             counts[k + 1] += len(cols)
-        cost_cols = cat([self._costs[i][1] for i in order], np.int64).astype(index, copy=False)
+        cost_cols = cat([self._costs[i][1] for i in order], index)
         cost_vals = cat([self._costs[i][2] for i in order])
         cost_matrix = sp.csr_matrix((cost_vals, cost_cols, np.cumsum(counts)),
                                     shape=(len(COST_CATEGORIES), n))
