@@ -16,7 +16,7 @@ import numpy as np
 from optimizer import geo
 from optimizer.errors import Path, Problem
 from optimizer.schema import Instance, ProfileRef
-from optimizer.series import SeriesValue, expand, n_periods
+from optimizer.series import SeriesValue, expand, n_periods, period_table
 from optimizer.yamlio import LineMap, line_of
 
 
@@ -125,6 +125,8 @@ def semantic_problems(instance: Instance, file: str, lines: LineMap) -> list[Pro
 
     if not any(p.severity == "error" for p in c.problems):
         _check_reachability(c, instance, good_profiles)
+    if not any(p.severity == "error" for p in c.problems):
+        _check_hard_capacity(c, instance, good_profiles)
     return c.problems
 
 
@@ -137,6 +139,34 @@ def _check_profiles(c: _Collector, profiles: Mapping[str, Sequence[float]], T: i
             c.error(path, "profile values must be >= 0", min(values))
         elif sum(values) <= 0:
             c.error(path, "profile has mean 0: it cannot be scaled", 0)
+
+
+def _check_hard_capacity(
+    c: _Collector, instance: Instance, profiles: Mapping[str, Sequence[float]]
+) -> None:
+    """Obvious infeasibility of hard demand (``unmet_penalty: null``), before any model is built:
+    in some period, the hard demand that must be served in that period exceeds all the IT
+    capacity there could be (every candidate site open, every expansion built)."""
+    T = n_periods(instance)
+    hard = [k.id for k in instance.classes
+            if k.unmet_penalty is None and k.max_delay_periods == 0]
+    if not hard:
+        return
+    need = np.zeros(T)
+    for region in instance.regions:
+        for kid in hard:
+            if kid in region.demand:
+                need += expand(region.demand[kid], T, profiles)
+    most = sum(s.capacity_mw + sum(e.size_mw * e.max_units for e in s.expansions)
+               for s in instance.sites)
+    short = np.flatnonzero(need > most * (1 + 1e-9))
+    if len(short):
+        t = int(short[np.argmax(need[short])])
+        c.error(("classes",), f"hard demand cannot be met: in period {period_table(instance)[0][t]}"
+                f" it needs "
+                f"{need[t]:,.1f} MW but all sites together have at most {most:,.1f} MW of IT "
+                f"capacity (even with every expansion built); give these classes an "
+                f"unmet_penalty or add capacity", ", ".join(hard))
 
 
 def _check_reachability(

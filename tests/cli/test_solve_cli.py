@@ -40,8 +40,11 @@ EXIT_FOR_STATUS = {"optimal": {0}, "feasible": {4}, "time_limit": {3, 4}, "infea
 
 # the tiny instance with batch demand made hard and the far site shrunk to 1 MW: batch needs
 # 30 MW in each period but near (15 MW) + far (1 MW) offer 16 MW, so no solution exists
-INFEASIBLE_EDITS = (("  - id: batch\n", "  - id: batch\n    unmet_penalty: null\n"),
-                    ("capacity_mw: 100", "capacity_mw: 1"))
+# batch (30 MW) made hard and allowed only at far, cut to 20 MW: the network has 35 MW, so the
+# obvious pre-solve check passes, but the LP is infeasible
+INFEASIBLE_EDITS = (("  - id: batch\n",
+                     "  - id: batch\n    unmet_penalty: null\n    allowed_sites: [far]\n"),
+                    ("capacity_mw: 100", "capacity_mw: 20"))
 
 
 def _no_traceback(ran) -> None:
@@ -311,6 +314,22 @@ def test_infeasible_instance_exits_3_without_solution_tables(tmp_path: Path,
     assert sol["status"] == "infeasible"
     assert sol["flows"] == []
     assert _tmp_files(out) == []
+
+
+def test_obviously_infeasible_hard_demand_is_refused_before_solving(tmp_path: Path,
+                                                                  run_subprocess) -> None:
+    """Hard batch demand (30 MW) beyond all the capacity there is (15 + 1 MW): exit 2 and a
+    message that says so, before any model is built."""
+    text = TINY.read_text(encoding="utf-8")
+    text = text.replace("  - id: batch\n", "  - id: batch\n    unmet_penalty: null\n")
+    text = text.replace("capacity_mw: 100", "capacity_mw: 1")
+    path = tmp_path / "short.yaml"
+    path.write_text(text, encoding="utf-8")
+    ran = run_subprocess(["solve", path])
+    assert ran.code == 2, ran.both
+    _no_traceback(ran)
+    assert "hard demand cannot be met" in ran.stderr
+    assert "30.0 MW" in ran.stderr
 
 
 def test_infeasible_instance_json_on_stdout(tmp_path: Path, run_subprocess) -> None:

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from optimizer.backends.base import SolveOptions, Status
+from optimizer.errors import InstanceError
 from optimizer.interpret import Solution
 from optimizer.load import parse
 from optimizer.pipeline import solve_document
@@ -56,11 +57,24 @@ def test_capacity_binds_and_prices_unmet() -> None:
     assert sol.totals["unmet_mwh"] == pytest.approx(6.0)
 
 
-def test_hard_demand_infeasible_when_capacity_short() -> None:
-    """unmet_penalty null: demand 10 > capacity 4, no slack: infeasible."""
+def test_hard_demand_beyond_all_capacity_is_refused_before_solving() -> None:
+    """unmet_penalty null: demand 10 > all the capacity there is (4): a clear error."""
     data = base()
     data["sites"][0]["capacity_mw"] = 4
     data["classes"][0]["unmet_penalty"] = None
+    with pytest.raises(InstanceError, match="hard demand cannot be met: in period t00 it needs "
+                                            "10.0 MW but all sites together have at most 4.0"):
+        parse(data)
+
+
+def test_hard_demand_infeasible_when_reachable_capacity_short() -> None:
+    """Total capacity 104 >= 10 passes the obvious check, but the class's 3 ms limit leaves only
+    the 4 MW near site (the far one is 3.67 ms away): the LP is infeasible."""
+    data = base()
+    data["sites"][0]["capacity_mw"] = 4
+    data["sites"].append({"id": "far", "location": [31.0, 120.0], "capacity_mw": 100,
+                          "pue": 1.0, "price": 20})
+    data["classes"][0].update(unmet_penalty=None, max_latency_ms=3)
     sol = solve_document(parse(data), SolveOptions(solver="glop")).solution
     assert sol.status is Status.INFEASIBLE
     assert sol.objective is None
