@@ -16,6 +16,7 @@ from optimizer.errors import InstanceError
 from optimizer.interpret import Solution, interpret
 from optimizer.load import Document, load
 from optimizer.model import LinearProgram, formulate, unsupported
+from optimizer.model.size import check_size
 
 
 @dataclass
@@ -37,6 +38,7 @@ def solve_document(document: Document, options: SolveOptions | None = None) -> R
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     arrays = compile_instance(document.instance)
+    check_size(arrays)  # refuse, with the numbers, what would not fit in memory
     t1 = time.perf_counter()
     lp = formulate(arrays)
     t2 = time.perf_counter()
