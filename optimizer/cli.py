@@ -77,8 +77,8 @@ def _report_problems(problems: list[Problem], warnings: list[Problem], file: str
 
 SetOption = Annotated[list[str] | None, typer.Option(
     "--set", metavar="PATH=VALUE",
-    help="Override a field, e.g. sites[zhongwei].price=400, policy.carbon_price=300, "
-         "sites[*].price*=1.2 (repeatable).")]
+    help="Override a field, e.g. sites\\[zhongwei].price=400, policy.carbon_price=300, "
+         "sites\\[*].price*=1.2 (repeatable).")]
 ScenarioOption = Annotated[str | None, typer.Option(
     "--scenario", metavar="A,B", help="Apply the instance's named scenarios, in order.")]
 

@@ -11,6 +11,7 @@ otherwise, 2 for a bad study file, instance, override or option.
 from __future__ import annotations
 
 import contextlib
+import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -98,6 +99,11 @@ def _options(backend: str | None, solver: str | None, time_limit: float | None,
 
 def _fail(problems: list[Problem], warnings: list[Problem], file: str) -> None:
     _report_problems(problems, warnings, file)
+    raise typer.Exit(EXIT_USAGE)
+
+
+def _cannot_write(exc: OSError) -> None:
+    _stderr().print(f"[red]cannot write output:[/] {escape(str(exc))}")
     raise typer.Exit(EXIT_USAGE)
 
 
@@ -241,11 +247,15 @@ def sweep(
     options = _options(backend, solver, time_limit, gap, study)
     out = out if out is not None else Path("reports") / "studies" / _safe_name(study.name)
     _check_out(out)
-    with _runner(jobs, dask) as runner, _progress() as progress:
-        result = engine.run_sweep(study, base, options, out, runner,
-                                  _Bar(progress, study.name), use_cache=not no_cache)
-        description = runner.description
-    written = engine.write_sweep(result, out, plots=plots)
+    try:
+        with _runner(jobs, dask) as runner, _progress() as progress:
+            result = engine.run_sweep(study, base, options, out, runner,
+                                      _Bar(progress, study.name), use_cache=not no_cache)
+            description = runner.description
+        written = engine.write_sweep(result, out, plots=plots)
+    except OSError as exc:
+        _cannot_write(exc)
+        raise
     if not quiet:
         console = _stdout()
         for table in engine.sweep_tables(result):
@@ -265,7 +275,8 @@ def _study_form(path: Path, set_: list[str] | None,
     except InstanceError as exc:
         _fail(exc.problems, exc.warnings, str(path))
         raise
-    instance = folder / study.instance if study.instance is not None else None
+    instance = (Path(os.path.normpath(folder / study.instance)) if study.instance is not None
+                else None)
     try:
         base = engine.prepare_base(instance, [*study.scenarios, *_scenarios(scenario)],
                                    [*study.set_, *(set_ or [])])
@@ -354,12 +365,16 @@ def pareto(
     study_name = _safe_name(name or f"{base.name}-pareto-{second}")
     out = out if out is not None else Path("reports") / "studies" / study_name
     _check_out(out)
-    with _runner(jobs, dask) as runner, _progress() as progress:
-        result = engine.run_pareto(base, second, points, options, out, runner,
-                                   _Bar(progress, study_name), use_cache=not no_cache,
-                                   service=held)
-        description = runner.description
-    written = engine.write_pareto(result, out, plots=plots)
+    try:
+        with _runner(jobs, dask) as runner, _progress() as progress:
+            result = engine.run_pareto(base, second, points, options, out, runner,
+                                       _Bar(progress, study_name), use_cache=not no_cache,
+                                       service=held)
+            description = runner.description
+        written = engine.write_pareto(result, out, plots=plots)
+    except OSError as exc:
+        _cannot_write(exc)
+        raise
     if not quiet:
         console = _stdout()
         console.print(_rich(engine.pareto_table(result)))

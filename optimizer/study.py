@@ -76,7 +76,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from optimizer import __version__, backends
 from optimizer.backends.base import SolveOptions, Status
 from optimizer.compile import Arrays, compile_instance
-from optimizer.errors import InstanceError, Problem
+from optimizer.errors import InstanceError, Problem, UsageError
 from optimizer.interpret import Solution, interpret
 from optimizer.load import Document, default_instance_text, parse_text
 from optimizer.model import COST_CATEGORIES, LinearProgram, formulate
@@ -112,9 +112,6 @@ WEST = "west"
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
-
-
-Scalar = float | int | str | bool | None
 
 
 class Parameter(_Strict):
@@ -640,13 +637,13 @@ def solve_task(task: Task) -> dict[str, Any]:
     except InstanceError as exc:
         return _failed(task, "invalid", "; ".join(p.format() for p in exc.problems))
     except Exception as exc:  # a failed point is a row, not a crash
-        from optimizer.errors import UsageError
-
         transient = not isinstance(exc, UsageError)
         return _failed(task, "error", f"{type(exc).__name__}: {exc}", transient)
     values = kpis(sol, arrays)
     if values and task.goal is not None:
-        values.update(extra)
+        # "objective" stays the annual cost; the value of the objective the goal minimised last
+        # (carbon, latency or cost) is kept beside it
+        values.update(extra, goal_objective=values["objective"], objective=values["cost"])
     return {**_header(task), "status": sol.status.value, "message": sol.message,
             "kpis": values, "transient": False, "solve_s": solve_s,
             "total_s": time.perf_counter() - start}
@@ -760,28 +757,27 @@ class PoolRunner(Runner):
         futures: dict[Future[dict[str, Any]], Task] = {
             self._pool.submit(solve_task, t): t for t in tasks}
         pending = set(futures)
-        try:
-            while pending:
-                done, pending = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
-                if not done:
-                    tick()
-                for future in sorted(done, key=lambda f: futures[f].index):
-                    task = futures[future]
-                    exc = future.exception()
-                    yield task, (future.result() if exc is None else _failed(
-                        task, "error", f"worker failed: {type(exc).__name__}: {exc}", True))
-        finally:
-            for future in pending:
-                future.cancel()
+        # no cancelling here when the consumer stops early (Ctrl-C): close(abort=True) stops
+        # the workers, which marks every pending future broken (cancelling first makes
+        # Python 3.11's pool thread fail on the cancelled futures and the exit hang)
+        while pending:
+            done, pending = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
+            if not done:
+                tick()
+            for future in sorted(done, key=lambda f: futures[f].index):
+                task = futures[future]
+                exc = future.exception()
+                yield task, (future.result() if exc is None else _failed(
+                    task, "error", f"worker failed: {type(exc).__name__}: {exc}", True))
 
     def close(self, abort: bool = False) -> None:
         if self._pool is None:
             return
-        if abort:  # do not wait for running solves: stop the workers
-            for process in list(getattr(self._pool, "_processes", {}).values()):
+        if abort:  # do not wait for running solves: stop the workers (they write no files)
+            for process in list((getattr(self._pool, "_processes", None) or {}).values()):
                 with contextlib.suppress(Exception):
                     process.terminate()
-        self._pool.shutdown(wait=not abort, cancel_futures=True)
+        self._pool.shutdown(wait=True, cancel_futures=not abort)
         self._pool = None
 
 
