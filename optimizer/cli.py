@@ -13,9 +13,11 @@ import logging
 import os
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
+import numpy as np
 import typer
 from rich.console import Console
 from rich.logging import RichHandler
@@ -119,6 +121,13 @@ def solve(
         "--csv", help="Write tidy CSV tables into DIR.")] = None,
     report: Annotated[Path | None, typer.Option(
         "--report", help="Write a Markdown report to PATH.md.")] = None,
+    sensitivity: Annotated[bool, typer.Option(
+        "--sensitivity", help="List the binding constraints ranked by shadow price, in plain "
+                              "words, and the cost of each class's latency budget (re-solves "
+                              "with the limit relaxed by 5 ms).")] = False,
+    plots: Annotated[Path | None, typer.Option(
+        "--plots", help="Draw a flow map, site load profiles and the cost breakdown (PNG and "
+                        "SVG) into DIR; the Markdown report embeds them.")] = None,
     log: Annotated[bool, typer.Option("--log", help="Show the solver log on stderr.")] = False,
     accept_feasible: Annotated[bool, typer.Option(
         "--accept-feasible", help="Exit 0 for a solution not proven optimal.")] = False,
@@ -142,7 +151,7 @@ def solve(
     options = SolveOptions(backend=backend, solver=solver, time_limit=time_limit, gap=gap,
                            threads=threads, log=log)
     outputs = [Path(json_out).parent if json_out not in (None, "-") else None,
-               csv_dir, report.parent if report is not None else None]
+               csv_dir, report.parent if report is not None else None, plots]
     for folder in (f for f in outputs if f is not None):
         problem = _unwritable(folder)  # fail before solving, not after: nothing is lost
         if problem:
@@ -164,20 +173,33 @@ def solve(
     timings = {"load": load_s, **result.timings}
 
     try:
-        _write_outputs(result, document, options, timings, json_out, csv_dir, report, log,
-                       quiet)
+        _write_outputs(result, document, options, timings,
+                       Outputs(json_out, csv_dir, report, plots, log, quiet))
+        if sensitivity and sol.has_values:
+            _sensitivity(result, options, report, json_out == "-")
     except OSError as exc:
         _stderr().print(f"[red]cannot write output:[/] {escape(str(exc))}")
         raise typer.Exit(EXIT_USAGE) from None
     raise typer.Exit(_exit_code(sol.status, sol.has_values, accept_feasible))
 
 
+@dataclass(frozen=True)
+class Outputs:
+    json_out: str | None
+    csv_dir: Path | None
+    report: Path | None
+    plots: Path | None
+    log: bool
+    quiet: bool
+
+
 def _write_outputs(result: Any, document: Document, options: SolveOptions,
-                   timings: dict[str, float], json_out: str | None, csv_dir: Path | None,
-                   report: Path | None, log: bool, quiet: bool) -> None:
+                   timings: dict[str, float], out: Outputs) -> None:
     from optimizer.report import console as console_report
     from optimizer.report import files, markdown
 
+    json_out, csv_dir, report, log, quiet = (out.json_out, out.csv_dir, out.report, out.log,
+                                             out.quiet)
     sol = result.solution
     name = _safe_name(sol.instance)
     out_dir = (csv_dir if csv_dir is not None
@@ -198,11 +220,42 @@ def _write_outputs(result: Any, document: Document, options: SolveOptions,
         files.write_atomic(json_out, files.solution_json(sol, {"run": run_info}))
     if csv_dir is not None:
         files.write_csv_dir(sol, csv_dir)
+    images = ""
+    if out.plots is not None and sol.has_values:
+        from optimizer.report.plots import PlotsUnavailable, markdown_images, render_plots
+
+        inst = document.instance
+        try:
+            paths = render_plots(sol, out.plots,
+                                 np.array([r.location for r in inst.regions], dtype=float),
+                                 np.array([s.location for s in inst.sites], dtype=float))
+            images = markdown_images(paths, report.parent if report is not None else out.plots)
+            _stderr().print(f"plots: {escape(str(out.plots))} (flows, load, costs; PNG and SVG)")
+        except PlotsUnavailable as exc:
+            _stderr().print(f"[yellow]no plots:[/] {escape(str(exc))}")
     if report is not None:
-        files.write_atomic(report, markdown.render(sol, str(log_path)))
+        files.write_atomic(report, markdown.render(sol, str(log_path), images))
     if not quiet:
         target = _stderr() if json_out == "-" else _stdout()
         console_report.render(sol, target, str(log_path))
+
+
+def _sensitivity(result: Any, options: SolveOptions, report: Path | None,
+                 json_on_stdout: bool) -> None:
+    from optimizer.report.console import to_rich
+    from optimizer.report.files import write_atomic
+    from optimizer.report.markdown import table_md
+    from optimizer.sensitivity import sensitivity, table
+
+    findings = sensitivity(result, options=options)
+    tab = table(findings, result.solution.currency)
+    (_stderr() if json_on_stdout else _stdout()).print(to_rich(tab))
+    for note in (f for f in findings if not f.ranked):
+        _stderr().print(f"[dim]note:[/] {escape(note.sentence)}")
+    if report is not None:
+        with open(report, encoding="utf-8") as f:
+            text = f.read()
+        write_atomic(report, text + "\n" + table_md(tab))
 
 
 def _unwritable(folder: Path) -> str | None:

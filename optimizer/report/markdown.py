@@ -24,10 +24,13 @@ def table_md(table: Table) -> str:
     return "\n".join(lines) + "\n"
 
 
-def render(sol: Solution, log_path: str | None = None) -> str:
+def render(sol: Solution, log_path: str | None = None, images: str = "") -> str:
+    """The report as Markdown; ``images`` (Markdown image lines) go after the summary."""
     parts = [f"# eastwest report: {sol.instance}", ""]
     parts += [f"- **{k}**: {v}" for k, v in summary(sol, log_path)]
     parts.append("")
+    if images:
+        parts += [images]
     parts += [table_md(t) for t in all_tables(sol)]
     if policy_lines(sol):
         parts += ["## Policy", "", *(f"- {line}" for line in policy_lines(sol)), ""]

@@ -377,3 +377,21 @@ def test_version(run_subprocess) -> None:
     assert ran.code == 0
     assert ran.stdout.strip() == f"eastwest {optimizer.__version__}"
     assert optimizer.__version__ == metadata.version("eastwest")
+
+
+def test_plots_and_sensitivity_on_tiny(tmp_path: Path, run_subprocess) -> None:
+    """--plots writes the three pictures and the report embeds them; --sensitivity lists the
+    binding capacity of `near` (683 CNY per MW-year, derived in tests/unit/test_tiny.py)."""
+    pytest.importorskip("matplotlib")
+    out = tmp_path / "out"
+    ran = run_subprocess(["solve", TINY, "--plots", out / "plots", "--report", out / "r.md",
+                          "--sensitivity"])
+    assert ran.code == 0, ran.both
+    _no_traceback(ran)
+    for name in ("flows", "load", "costs"):
+        assert (out / "plots" / f"{name}.png").read_bytes().startswith(b"\x89PNG")
+        assert (out / "plots" / f"{name}.svg").exists()
+    report = (out / "r.md").read_text(encoding="utf-8")
+    assert "![flows](plots/flows.png)" in report
+    assert "683" in ran.stdout
+    assert "Binding constraints" in report
