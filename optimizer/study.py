@@ -85,6 +85,7 @@ from optimizer.overrides import apply, apply_all, parse_override
 from optimizer.pipeline import solve_document
 from optimizer.report.files import write_atomic
 from optimizer.report.markdown import table_md
+from optimizer.report.plots import save_figure
 from optimizer.report.tables import Table
 from optimizer.yamlio import line_of, read_yaml
 
@@ -1434,22 +1435,6 @@ def plots_available() -> bool:
     return True
 
 
-def _save(fig: Any, folder: Path, stem: str) -> list[Path]:
-    import matplotlib
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-
-    FigureCanvasAgg(fig)
-    paths = []
-    with matplotlib.rc_context({"svg.hashsalt": "eastwest", "svg.fonttype": "none"}):
-        for fmt, meta in (("png", {"Software": None}), ("svg", {"Date": None})):
-            buf = io.BytesIO()
-            fig.savefig(buf, format=fmt, dpi=110, metadata=meta)
-            path = folder / f"{stem}.{fmt}"
-            write_atomic(path, buf.getvalue())
-            paths.append(path)
-    return paths
-
-
 def _numeric(values: Sequence[Any]) -> bool:
     return all(isinstance(v, int | float) and not isinstance(v, bool) for v in values)
 
@@ -1490,7 +1475,7 @@ def sweep_plots(sweep: SweepResult, columns: Sequence[Column],
         ax.grid(True, alpha=0.3)
         if len(groups) > 1:
             ax.legend(fontsize=7)
-        written += _save(fig, folder, col.name)
+        written += save_figure(fig, folder, col.name)
     return written
 
 
@@ -1537,4 +1522,4 @@ def pareto_plot(pareto: ParetoResult, folder: Path) -> list[Path]:
     ax.set_title(f"{pareto.base.name}: cost vs {pareto.second}", fontsize=10)
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize=8)
-    return _save(fig, folder, f"pareto-{pareto.second}")
+    return save_figure(fig, folder, f"pareto-{pareto.second}")

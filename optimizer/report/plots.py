@@ -36,7 +36,7 @@ def _require_matplotlib() -> None:
             f"plots need matplotlib, which is not installed ({INSTALL_HINT})") from exc
 
 
-def _save(fig: Any, folder: Path, stem: str) -> list[Path]:
+def save_figure(fig: Any, folder: Path, stem: str) -> list[Path]:
     """Render ``fig`` to PNG and SVG in memory, then write each atomically."""
     import matplotlib
     from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -267,9 +267,9 @@ def render_plots(sol: Solution, folder: Path, region_xy: np.ndarray,
                          f"{region_xy.shape} and {site_xy.shape} for R={len(sol.regions)}, "
                          f"S={len(sol.sites)}")
     folder = Path(folder)
-    paths = _save(flow_map(sol, region_xy, site_xy), folder, "flows")
-    paths += _save(load_profiles(sol), folder, "load")
-    paths += _save(cost_breakdown(sol), folder, "costs")
+    paths = save_figure(flow_map(sol, region_xy, site_xy), folder, "flows")
+    paths += save_figure(load_profiles(sol), folder, "load")
+    paths += save_figure(cost_breakdown(sol), folder, "costs")
     return paths
 
 
