@@ -6,6 +6,7 @@ Studies (later) drive :func:`solve_document` many times; the CLI calls :func:`ru
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,8 +30,10 @@ class Run:
     timings: dict[str, float] = field(default_factory=dict)
 
 
-def solve_document(document: Document, options: SolveOptions | None = None) -> Run:
-    """Solve a validated instance. Raises InstanceError for fields not formulated yet."""
+def solve_document(document: Document, options: SolveOptions | None = None,
+                   solver: Callable[[LinearProgram], RawResult] | None = None) -> Run:
+    """Solve a validated instance; ``solver`` replaces the backend call (e.g. a warm-started
+    :class:`optimizer.warm.WarmSolver` in a serial sweep)."""
     options = options or SolveOptions()
     refused = unsupported(document)
     if refused:
@@ -42,7 +45,7 @@ def solve_document(document: Document, options: SolveOptions | None = None) -> R
     t1 = time.perf_counter()
     lp = formulate(arrays)
     t2 = time.perf_counter()
-    raw = backends.solve(lp, options)
+    raw = backends.solve(lp, options) if solver is None else solver(lp)
     t3 = time.perf_counter()
     solution = interpret(arrays, lp, raw)
     t4 = time.perf_counter()

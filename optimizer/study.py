@@ -87,6 +87,8 @@ from optimizer.report.files import write_atomic
 from optimizer.report.markdown import table_md
 from optimizer.report.plots import save_figure
 from optimizer.report.tables import Table
+from optimizer.warm import WarmSolver
+from optimizer.warm import available as warm_available
 from optimizer.yamlio import line_of, read_yaml
 
 logger = logging.getLogger(__name__)
@@ -616,7 +618,7 @@ def _header(task: Task) -> dict[str, Any]:
             "worker": f"{socket.gethostname()}:{os.getpid()}"}
 
 
-def solve_task(task: Task) -> dict[str, Any]:
+def solve_task(task: Task, warm: WarmSolver | None = None) -> dict[str, Any]:
     """Solve one point (in this process, a pool worker or a Dask worker): a JSON-able record.
     Failures are records too; ``transient`` marks the unexpected ones, which are not cached."""
     start = time.perf_counter()
@@ -626,7 +628,11 @@ def solve_task(task: Task) -> dict[str, Any]:
         return _failed(task, "invalid", "; ".join(p.format() for p in exc.problems))
     try:
         if task.goal is None:
-            run = solve_document(document, task.options)
+            # a serial sweep with the default solver warm-starts HiGHS from the last point
+            use_warm = (warm is not None and task.options.backend == "ortools"
+                        and task.options.solver == "auto")
+            run = solve_document(document, task.options, warm.solve if use_warm and warm
+                                 else None)
             sol, arrays, solve_s = run.solution, run.arrays, run.timings["solve"]
             extra: dict[str, Any] = {}
         else:
@@ -727,8 +733,9 @@ class Runner:
 
     def run(self, tasks: Sequence[Task], tick: Callable[[], None]) -> Iterator[
             tuple[Task, dict[str, Any]]]:
+        warm = WarmSolver(tasks[0].options) if tasks and warm_available() else None
         for task in tasks:
-            yield task, solve_task(task)
+            yield task, solve_task(task, warm)
 
     def close(self, abort: bool = False) -> None:
         """Release workers; ``abort`` (an exception, e.g. Ctrl-C): stop running points too."""

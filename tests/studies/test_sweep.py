@@ -80,11 +80,11 @@ class Counter:
         self.solved: list[tuple[str, ...]] = []
         self.fail_at = fail_at
 
-        def counting(document: Any, options: Any = None) -> Any:
+        def counting(document: Any, options: Any = None, solver: Any = None) -> Any:
             if self.fail_at is not None and len(self.solved) == self.fail_at:
                 raise KeyboardInterrupt  # the user presses Ctrl-C during this solve
             self.solved.append(document.overrides)
-            return solve_document(document, options)
+            return solve_document(document, options, solver)
 
         monkeypatch.setattr(engine, "solve_document", counting)
 
