@@ -231,6 +231,9 @@ def sweep(
     jobs: JobsOption = 1,
     dask: DaskOption = None,
     no_cache: NoCacheOption = False,
+    solutions: Annotated[bool, typer.Option(
+        "--solutions", help="Also write each point's full solution JSON into "
+                            "<out>/solutions/.")] = False,
     plots: PlotsOption = True,
     quiet: QuietOption = False,
 ) -> None:
@@ -250,7 +253,8 @@ def sweep(
     try:
         with _runner(jobs, dask) as runner, _progress() as progress:
             result = engine.run_sweep(study, base, options, out, runner,
-                                      _Bar(progress, study.name), use_cache=not no_cache)
+                                      _Bar(progress, study.name), use_cache=not no_cache,
+                                      solutions=solutions)
             description = runner.description
         written = engine.write_sweep(result, out, plots=plots)
     except OSError as exc:

@@ -83,7 +83,7 @@ from optimizer.model import COST_CATEGORIES, LinearProgram, formulate
 from optimizer.model.lp import Block
 from optimizer.overrides import apply, apply_all, parse_override
 from optimizer.pipeline import solve_document
-from optimizer.report.files import write_atomic
+from optimizer.report.files import solution_json, write_atomic
 from optimizer.report.markdown import table_md
 from optimizer.report.plots import save_figure
 from optimizer.report.tables import Table
@@ -469,6 +469,7 @@ class Task:
     options: SolveOptions
     goal: Goal | None = None
     label: str = ""
+    solution_path: str | None = None  # also write the point's full solution JSON here
 
 
 def _options_dict(options: SolveOptions) -> dict[str, Any]:
@@ -646,6 +647,8 @@ def solve_task(task: Task, warm: WarmSolver | None = None) -> dict[str, Any]:
     except Exception as exc:  # a failed point is a row, not a crash
         transient = not isinstance(exc, UsageError)
         return _failed(task, "error", f"{type(exc).__name__}: {exc}", transient)
+    if task.solution_path is not None:
+        write_atomic(task.solution_path, solution_json(sol, {"overrides": list(task.overrides)}))
     values = kpis(sol, arrays)
     if values and task.goal is not None:
         # "objective" stays the annual cost; the value of the objective the goal minimised last
@@ -848,7 +851,7 @@ def execute(tasks: Sequence[Task], cache: Cache | None, runner: Runner,
     todo = []
     for task in tasks:
         hit = cache.load(task.key) if cache is not None else None
-        if hit is None:
+        if hit is None or (task.solution_path and not Path(task.solution_path).exists()):
             todo.append(task)
             continue
         results[task.index] = {**hit, "index": task.index, "label": task.label, "cached": True}
@@ -887,8 +890,10 @@ class SweepResult:
 
 def run_sweep(study: Study, base: Base, options: SolveOptions, out: Path,
               runner: Runner | None = None, listener: Listener | None = None,
-              use_cache: bool = True) -> SweepResult:
-    """Solve every point of ``study`` (cached ones are read, not solved)."""
+              use_cache: bool = True, solutions: bool = False) -> SweepResult:
+    """Solve every point of ``study`` (cached ones are read, not solved). With ``solutions``,
+    each point's full solution JSON goes to ``out/solutions/point-NNNN.json`` (a cached point
+    without one is solved again)."""
     listener = listener or Listener()
     start = time.perf_counter()
     points = expand(study)
@@ -896,6 +901,10 @@ def run_sweep(study: Study, base: Base, options: SolveOptions, out: Path,
     cache.clean()
     tasks = [make_task(base, p.index, p.overrides, options, label=_point_label(study, p))
              for p in points]
+    if solutions:
+        tasks = [dataclasses.replace(
+            t, solution_path=str(out / "solutions" / f"point-{t.index:04d}.json"))
+            for t in tasks]
     listener.begin(len(tasks))
     with contextlib.ExitStack() as stack:
         if runner is None:

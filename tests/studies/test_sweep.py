@@ -317,3 +317,26 @@ def test_mip_points_report_the_mw_built_per_site(cli: Callable[..., Any],
     assert float(rows[0]["built_mw_far"]) == 100.0  # cheap to open: opened
     assert float(rows[1]["built_mw_far"]) == 0.0    # too dear: not opened
     assert float(rows[1]["built_mw_near"]) == 10.0  # both halls instead
+
+
+def test_per_point_solution_jsons_on_request(grid_study: Path, tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """--solutions writes each point's full solution JSON, whose objective is the table's; a
+    re-run solves again only the points whose solution file is missing."""
+    import json
+
+    study, _folder, _ = engine.load_study(grid_study)
+    base = engine.prepare_base(TINY, [], study.set_)
+    out = tmp_path / "out"
+    first = engine.run_sweep(study, base, SolveOptions(), out, solutions=True)
+    files = sorted((out / "solutions").glob("point-*.json"))
+    assert len(files) == len(first.results) == 12
+    for result in first.results:
+        saved = json.loads((out / "solutions" / f"point-{result['index']:04d}.json").read_text())
+        assert saved["objective"] == pytest.approx(result["kpis"]["objective"], rel=1e-12)
+        assert saved["overrides"][-1] in result["overrides"]
+    files[0].unlink()
+    again = Counter(monkeypatch)
+    engine.run_sweep(study, base, SolveOptions(), out, solutions=True)
+    assert len(again.solved) == 1
+    assert files[0].exists()
