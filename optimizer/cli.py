@@ -129,6 +129,9 @@ def solve(
         "--plots", help="Draw a flow map, site load profiles and the cost breakdown (PNG and "
                         "SVG) into DIR; the Markdown report embeds them.")] = None,
     log: Annotated[bool, typer.Option("--log", help="Show the solver log on stderr.")] = False,
+    decompose: Annotated[bool, typer.Option(
+        "--decompose/--no-decompose",
+        help="Solve one LP per period when no constraint couples periods (exact).")] = True,
     accept_feasible: Annotated[bool, typer.Option(
         "--accept-feasible", help="Exit 0 for a solution not proven optimal.")] = False,
     quiet: Annotated[bool, typer.Option("-q", "--quiet", help="No report on the console.")]
@@ -149,7 +152,7 @@ def solve(
     if time_limit is not None and time_limit <= 0:
         _usage("--time-limit must be a positive number of seconds")
     options = SolveOptions(backend=backend, solver=solver, time_limit=time_limit, gap=gap,
-                           threads=threads, log=log)
+                           threads=threads, log=log, decompose=decompose)
     outputs = [Path(json_out).parent if json_out not in (None, "-") else None,
                csv_dir, report.parent if report is not None else None, plots]
     for folder in (f for f in outputs if f is not None):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from optimizer.backends import ortools_backend, pulp_backend
 from optimizer.backends.base import RawResult, SolveOptions, Status
+from optimizer.backends.decompose import period_partition, solve_by_period
 from optimizer.model.lp import LinearProgram
 
 BACKENDS = {"ortools": ortools_backend.solve, "pulp": pulp_backend.solve}
@@ -19,6 +20,9 @@ def solve(lp: LinearProgram, options: SolveOptions) -> RawResult:
     if options.backend not in BACKENDS:
         return RawResult(Status.ERROR, options.backend, options.solver,
                          message=f"unknown backend {options.backend!r}: ortools or pulp")
+    partition = period_partition(lp) if options.decompose else None
+    if partition is not None:
+        return solve_by_period(lp, options, BACKENDS[options.backend], partition)
     result = BACKENDS[options.backend](lp, options)
     if lp.is_mip and result.x is not None and result.duals is None:
         # a MIP has no duals: fix the integer decisions, re-solve the LP with CLP, read its duals

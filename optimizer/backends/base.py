@@ -34,6 +34,7 @@ class SolveOptions:
     gap: float | None = None
     threads: int | None = None
     log: bool = False  # also show the solver log on stderr (it is always kept in the log file)
+    decompose: bool = True  # solve one LP per period when no constraint couples periods
 
 
 @dataclass
