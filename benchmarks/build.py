@@ -36,7 +36,6 @@ import json
 import math
 import multiprocessing as mp
 import os
-import platform
 import resource
 import statistics
 import subprocess
@@ -51,6 +50,7 @@ from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
+from benchinfo import machine
 
 from optimizer.generate import DEFAULT_SEED
 from optimizer.generate import generate as generate_instance
@@ -699,42 +699,13 @@ def _plan(size: str, all_solvers: bool) -> list[str]:
     return phases
 
 
-def _version(module: str) -> str:
-    try:
-        from importlib.metadata import version
-
-        return version(module)
-    except Exception:  # noqa: BLE001 - any failure: unknown
-        return "?"
-
-
 def _machine() -> dict[str, Any]:
-    cpu = "?"
-    with contextlib.suppress(OSError), open("/proc/cpuinfo") as f:
-        for line in f:
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    mem_gb = None
-    with contextlib.suppress(OSError, ValueError):
-        mem_gb = round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1)
-    nproc = None
-    with contextlib.suppress(OSError, subprocess.SubprocessError, ValueError):
-        nproc = int(subprocess.run(["nproc"], capture_output=True, text=True,
-                                   check=True).stdout.strip())
-    commit = dirty = None
+    info = machine("numpy", "scipy", "ortools", "pulp", "pydantic")
+    dirty = None
     with contextlib.suppress(OSError, subprocess.SubprocessError):
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
-                                text=True, check=True).stdout.strip()
         dirty = bool(subprocess.run(["git", "status", "--porcelain", "--", "optimizer"],
                                     capture_output=True, text=True, check=True).stdout.strip())
-    return {
-        "nproc": nproc, "cpu": cpu, "memory_gb": mem_gb, "platform": platform.platform(),
-        "python": platform.python_version(), "numpy": np.__version__,
-        "scipy": _version("scipy"), "ortools": _version("ortools"), "pulp": _version("pulp"),
-        "pydantic": _version("pydantic"), "git_commit": commit,
-        "optimizer_has_uncommitted_changes": dirty,
-    }
+    return {**info, "optimizer_has_uncommitted_changes": dirty}
 
 
 def _source_state() -> dict[str, Any]:

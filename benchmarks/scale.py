@@ -34,7 +34,6 @@ import datetime as dt
 import io
 import json
 import os
-import platform
 import shlex
 import shutil
 import signal
@@ -44,6 +43,8 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+from benchinfo import machine
 
 from optimizer.generate import DEFAULT_SEED
 from optimizer.report.files import write_atomic
@@ -392,22 +393,7 @@ def print_table(report: dict[str, Any]) -> None:
 
 
 def _machine() -> dict[str, Any]:
-    cpu = "?"
-    with contextlib.suppress(OSError), open("/proc/cpuinfo") as f:
-        for line in f:
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    mem_gb = None
-    with contextlib.suppress(OSError, ValueError):
-        mem_gb = round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1)
-    commit = None
-    with contextlib.suppress(OSError, subprocess.SubprocessError):
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
-                                text=True, check=True).stdout.strip()
-    return {"nproc": os.cpu_count(), "cpu": cpu, "memory_gb": mem_gb,
-            "platform": platform.platform(), "python": platform.python_version(),
-            "git_commit": commit}
+    return machine()
 
 
 def save(report: dict[str, Any], out_dir: Path) -> None:

@@ -24,11 +24,8 @@ Every warm objective is checked against the cold one (relative 1e-7). Writes ``s
 from __future__ import annotations
 
 import argparse
-import contextlib
 import datetime as dt
 import json
-import os
-import platform
 import shlex
 import shutil
 import subprocess
@@ -39,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from benchinfo import machine
 from rich.console import Console
 from rich.table import Table
 
@@ -59,30 +57,8 @@ SEED = 20240601
 REL = 1e-7
 
 
-def _version(module: str) -> str:
-    try:
-        from importlib.metadata import version
-
-        return version(module)
-    except Exception:  # noqa: BLE001 - any failure: unknown
-        return "?"
-
-
 def _machine() -> dict[str, Any]:
-    cpu = "?"
-    with contextlib.suppress(OSError), open("/proc/cpuinfo") as f:
-        for line in f:
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    commit = None
-    with contextlib.suppress(OSError, subprocess.SubprocessError):
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
-                                text=True, check=True).stdout.strip()
-    return {"nproc": os.cpu_count(), "cpu": cpu, "platform": platform.platform(),
-            "python": platform.python_version(), "numpy": np.__version__,
-            "ortools": _version("ortools"), "highspy": _version("highspy"),
-            "git_commit": commit}
+    return machine("numpy", "ortools", "highspy")
 
 
 def _eastwest() -> list[str]:
