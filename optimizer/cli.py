@@ -115,6 +115,10 @@ def solve(
         "--time-limit", min=0.0, help="Seconds.")] = None,
     gap: Annotated[float | None, typer.Option(min=0.0, help="Relative MIP gap.")] = None,
     threads: Annotated[int | None, typer.Option(min=1, help="Solver threads.")] = None,
+    jobs: Annotated[int | None, typer.Option(
+        "--jobs", "-j", min=1,
+        help="Worker processes for the period LPs (default: one per core when the LP has "
+             "100,000 variables or more; 1: solve them in this process).")] = None,
     json_out: Annotated[str | None, typer.Option(
         "--json", help="Write the solution JSON to PATH ('-': stdout).")] = None,
     csv_dir: Annotated[Path | None, typer.Option(
@@ -152,7 +156,7 @@ def solve(
     if time_limit is not None and time_limit <= 0:
         _usage("--time-limit must be a positive number of seconds")
     options = SolveOptions(backend=backend, solver=solver, time_limit=time_limit, gap=gap,
-                           threads=threads, log=log, decompose=decompose)
+                           threads=threads, log=log, decompose=decompose, workers=jobs)
     outputs = [Path(json_out).parent if json_out not in (None, "-") else None,
                csv_dir, report.parent if report is not None else None, plots]
     for folder in (f for f in outputs if f is not None):
@@ -299,7 +303,7 @@ def _run_info(document: Document, options: SolveOptions, timings: dict[str, floa
         "overrides": list(document.overrides),
         "options": {"backend": options.backend, "solver": options.solver,
                     "time_limit": options.time_limit, "gap": options.gap,
-                    "threads": options.threads},
+                    "threads": options.threads, "jobs": options.workers},
         "timings_s": timings,
         "model": {k: solver[k] for k in ("variables", "constraints", "nonzeros")},
         "solver": solver["solver"],

@@ -750,6 +750,12 @@ class Runner:
         self.close(abort=exc_type is not None)
 
 
+def one_process(task: Task) -> Task:
+    """``task`` solved in its worker alone: the points already use every core, so a point's
+    period LPs are not spread over more processes."""
+    return dataclasses.replace(task, options=dataclasses.replace(task.options, workers=1))
+
+
 class PoolRunner(Runner):
     """A local process pool (spawn: no fork of a process that holds solver state)."""
 
@@ -766,7 +772,7 @@ class PoolRunner(Runner):
             self._pool = ProcessPoolExecutor(self.jobs,
                                              mp_context=multiprocessing.get_context("spawn"))
         futures: dict[Future[dict[str, Any]], Task] = {
-            self._pool.submit(solve_task, t): t for t in tasks}
+            self._pool.submit(solve_task, one_process(t)): t for t in tasks}
         pending = set(futures)
         # no cancelling here when the consumer stops early (Ctrl-C): close(abort=True) stops
         # the workers, which marks every pending future broken (cancelling first makes
@@ -815,7 +821,7 @@ class DaskRunner(Runner):
 
     def run(self, tasks: Sequence[Task], tick: Callable[[], None]) -> Iterator[
             tuple[Task, dict[str, Any]]]:
-        futures = {self.client.submit(solve_task, t, pure=False): t for t in tasks}
+        futures = {self.client.submit(solve_task, one_process(t), pure=False): t for t in tasks}
         pending = set(futures)
         try:
             while pending:

@@ -23,7 +23,13 @@ from typing import Any
 import numpy as np
 
 from optimizer import backends
-from optimizer.backends.base import RawResult, SolveOptions, Status, capture_fd_output
+from optimizer.backends.base import (
+    RawResult,
+    SolveOptions,
+    Status,
+    capture_fd_output,
+    note_threaded_solver,
+)
 from optimizer.model.lp import LinearProgram
 
 # HighsModelStatus name -> Status (a table test covers every member)
@@ -106,6 +112,7 @@ class WarmSolver:
     def _new_highs(self) -> Any:
         import highspy  # lazily: after OR-Tools (see the module docstring)
 
+        note_threaded_solver("highspy")
         with capture_fd_output():  # the constructor prints a banner on fd 1
             highs = highspy.Highs()
             highs.setOptionValue("output_flag", False)

@@ -35,6 +35,7 @@ class SolveOptions:
     threads: int | None = None
     log: bool = False  # also show the solver log on stderr (it is always kept in the log file)
     decompose: bool = True  # solve one LP per period when no constraint couples periods
+    workers: int | None = None  # processes for the period LPs; None: the cores, if it pays
 
 
 @dataclass
@@ -51,6 +52,35 @@ class RawResult:
     duals_from: str = ""
     log: str = ""
     notes: list[str] = field(default_factory=list)
+
+
+_threads_started: set[str] = set()  # solvers run in this process that keep native threads
+
+
+def note_threaded_solver(name: str) -> None:
+    """Record that ``name``, a solver keeping a native thread pool (HiGHS, PDLP), ran here."""
+    _threads_started.add(name)
+
+
+def fork_is_safe(worker_solver: str) -> bool:
+    """A worker that runs ``worker_solver`` may be forked from this process: fork exists, this
+    is the main thread of a non-daemon process, and that solver's native thread pool has not
+    started here (a forked child would inherit its locks without its threads)."""
+    import multiprocessing
+    import threading
+
+    return ("fork" in multiprocessing.get_all_start_methods()
+            and not multiprocessing.current_process().daemon
+            and threading.current_thread() is threading.main_thread()
+            and worker_solver not in _threads_started)
+
+
+def available_cores() -> int:
+    """Cores this process may run on (its affinity, not the machine's count)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
 
 
 @contextlib.contextmanager

@@ -6,16 +6,33 @@ row and a column of the same period: no deferrable class (the backlog links t-1 
 cap or renewable floor (rows over all periods), no integer decisions. It leaves the optimum
 unchanged; measured on the generated large LP (1.25 M variables), 24 period LPs with CLP took
 5.2 s against 23.4 s for the monolithic solve, same objective to 5e-15.
+
+The period LPs are solved in parallel by forked worker processes (one per core) when the LP is
+large enough for that to pay (``PARALLEL_MIN_VARS``; measured: 73,752 variables, 1.0 s either
+way; 219,504 variables, 1.43 s serial, 1.22 s in 2 processes) and forking is safe here
+(:func:`fork_is_safe`: not, for instance, once OR-Tools' HiGHS has started its thread pool in
+this process and the workers would run HiGHS too). Processes, not threads: every solve
+captures the process's file descriptors 1 and 2 (:func:`capture_fd_output`), which threads
+would share.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import multiprocessing
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
 
 import numpy as np
 
-from optimizer.backends.base import RawResult, SolveOptions, Status
+from optimizer.backends.base import (
+    RawResult,
+    SolveOptions,
+    Status,
+    available_cores,
+    fork_is_safe,
+)
 from optimizer.model.lp import Block, LinearProgram
 
 
@@ -47,6 +64,7 @@ def solve_by_period(lp: LinearProgram, options: SolveOptions,
                     solve: Callable[[LinearProgram, SolveOptions], RawResult],
                     partition: tuple[np.ndarray, np.ndarray]) -> RawResult:
     """Solve each period's LP with ``solve`` and assemble one RawResult."""
+    start = time.perf_counter()
     col_p, row_p = partition
     T = int(col_p.max()) + 1
     corder = np.argsort(col_p, kind="stable")
@@ -54,33 +72,61 @@ def solve_by_period(lp: LinearProgram, options: SolveOptions,
     cstart = np.searchsorted(col_p[corder], np.arange(T + 1))
     rstart = np.searchsorted(row_p[rorder], np.arange(T + 1))
     A = lp.A[rorder][:, corder].tocsr()  # one permutation: each period's block is contiguous
+    cols = [corder[cstart[t]:cstart[t + 1]] for t in range(T)]
+    rows = [rorder[rstart[t]:rstart[t + 1]] for t in range(T)]
+
+    def subproblems() -> Iterator[LinearProgram]:
+        for t, (cs, rs) in enumerate(zip(cols, rows, strict=True)):
+            yield replace(lp, c=lp.c[cs], A=A[rstart[t]:rstart[t + 1], cstart[t]:cstart[t + 1]],
+                          row_lb=lp.row_lb[rs], row_ub=lp.row_ub[rs], col_lb=lp.col_lb[cs],
+                          col_ub=lp.col_ub[cs], integer=lp.integer[cs], variables={}, rows={},
+                          cost_matrix=lp.cost_matrix[:, cs])
+
+    workers = period_workers(lp, options, T)
+    if workers > 1:
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+            results = list(pool.map(solve, subproblems(), [options] * T))
+    else:
+        results = []
+        for sub in subproblems():  # serial: stop at the first period that is not optimal
+            results.append(solve(sub, options))
+            if results[-1].status is not Status.OPTIMAL:
+                break
     x = np.zeros(lp.n_vars)
     duals: np.ndarray | None = np.zeros(lp.n_rows)
-    results = []
-    for t in range(T):
-        cs, rs = corder[cstart[t]:cstart[t + 1]], rorder[rstart[t]:rstart[t + 1]]
-        sub = replace(lp, c=lp.c[cs], A=A[rstart[t]:rstart[t + 1], cstart[t]:cstart[t + 1]],
-                      row_lb=lp.row_lb[rs], row_ub=lp.row_ub[rs], col_lb=lp.col_lb[cs],
-                      col_ub=lp.col_ub[cs], integer=lp.integer[cs], variables={}, rows={},
-                      cost_matrix=lp.cost_matrix[:, cs])
-        raw = solve(sub, options)
-        results.append(raw)
+    for t, raw in enumerate(results):
         if raw.status is not Status.OPTIMAL or raw.x is None:
-            return replace_status(raw, T, t, sum(r.solve_s for r in results))
-        x[cs] = raw.x
+            return replace_status(raw, T, t, time.perf_counter() - start)
+        x[cols[t]] = raw.x
         if duals is not None and raw.duals is not None:
-            duals[rs] = raw.duals
+            duals[rows[t]] = raw.duals
         else:
             duals = None
     first = results[0]
+    how = f"in {workers} worker processes" if workers > 1 else "one after another"
     return RawResult(
         Status.OPTIMAL, first.backend, first.solver, x=x, duals=duals,
-        objective=float(lp.c @ x), bound=None, solve_s=sum(r.solve_s for r in results),
+        objective=float(lp.c @ x), bound=None, solve_s=time.perf_counter() - start,
         message=first.message, duals_from=first.duals_from,
         log="".join(f"--- period {t} ---\n{r.log}" for t, r in enumerate(results)),
-        notes=[*first.notes, f"solved as {T} independent period LPs: no constraint couples "
-                             "periods (exact; --no-decompose for one LP)"],
+        notes=[*first.notes, f"solved as {T} independent period LPs, {how}: no constraint "
+                             "couples periods (exact; --no-decompose for one LP)"],
     )
+
+
+PARALLEL_MIN_VARS = 100_000  # below this, forking workers costs more than it saves
+
+
+def period_workers(lp: LinearProgram, options: SolveOptions, periods: int) -> int:
+    """Worker processes for the period LPs: ``options.workers`` if set, else one per core when
+    the LP has at least PARALLEL_MIN_VARS variables; 1 (in this process) when forking is not
+    safe here."""
+    wanted = options.workers
+    if wanted is None:
+        wanted = available_cores() if lp.n_vars >= PARALLEL_MIN_VARS else 1
+    wanted = min(wanted, periods)
+    solver = "highspy" if (options.backend, options.solver) == ("pulp", "highs") else options.solver
+    return wanted if wanted > 1 and fork_is_safe(solver) else 1
 
 
 def replace_status(raw: RawResult, T: int, t: int, solve_s: float) -> RawResult:

@@ -23,7 +23,13 @@ HIGHS_SHADOWED = "highspy" in sys.modules and not any(m.startswith("ortools.") f
 from ortools.linear_solver import linear_solver_pb2, pywraplp  # noqa: E402
 from ortools.linear_solver.python import model_builder as mb  # noqa: E402
 
-from optimizer.backends.base import RawResult, SolveOptions, Status, capture_fd_output  # noqa: E402
+from optimizer.backends.base import (  # noqa: E402
+    RawResult,
+    SolveOptions,
+    Status,
+    capture_fd_output,
+    note_threaded_solver,
+)
 from optimizer.errors import UsageError  # noqa: E402
 from optimizer.model.lp import LinearProgram  # noqa: E402
 
@@ -162,6 +168,8 @@ def _solve_mb(model: mb.Model, solver_name: str, opts: SolveOptions) -> RawResul
     if opts.time_limit is not None:
         solver.set_time_limit_in_seconds(opts.time_limit)
     solver.enable_output(True)
+    if solver_name in ("highs", "pdlp"):
+        note_threaded_solver(solver_name)
     start = time.perf_counter()
     with capture_fd_output() as captured:
         mb_status = solver.solve(model)

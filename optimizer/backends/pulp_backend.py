@@ -14,7 +14,13 @@ from typing import Any
 import numpy as np
 import pulp
 
-from optimizer.backends.base import RawResult, SolveOptions, Status, capture_fd_output
+from optimizer.backends.base import (
+    RawResult,
+    SolveOptions,
+    Status,
+    capture_fd_output,
+    note_threaded_solver,
+)
 from optimizer.model.lp import LinearProgram
 
 SOLVERS = ("cbc", "highs")
@@ -107,6 +113,7 @@ def solve(lp: LinearProgram, opts: SolveOptions) -> RawResult:
             os.chdir(tmp)  # CBC_CMD writes its scratch files to the working directory
         else:
             solver = pulp.HiGHS(**kwargs)
+            note_threaded_solver("highspy")
             cwd = None
         start = time.perf_counter()
         try:

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from optimizer.backends.base import SolveOptions, Status
-from optimizer.backends.decompose import period_partition
+from optimizer.backends.decompose import PARALLEL_MIN_VARS, period_partition, period_workers
 from optimizer.compile import compile_instance
 from optimizer.generate import generate
 from optimizer.load import parse
@@ -60,3 +60,38 @@ def test_not_applied_where_periods_are_coupled(change: Any, why: str) -> None:
     change(data)
     lp = formulate(compile_instance(parse(data).instance))
     assert period_partition(lp) is None, why
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_worker_processes_give_the_serial_solution(seed: int) -> None:
+    doc = parse(generate(12, 5, 6, 3, seed=100 + seed))
+    serial = solve_document(doc, SolveOptions(workers=1))
+    forked = solve_document(doc, SolveOptions(workers=2))
+    assert any("in 2 worker processes" in n for n in forked.solution.notes)
+    assert any("one after another" in n for n in serial.solution.notes)
+    assert serial.raw.x is not None
+    assert forked.raw.x is not None
+    np.testing.assert_array_equal(serial.raw.x, forked.raw.x)  # the same LPs, the same CLP
+    assert serial.raw.duals is not None
+    assert forked.raw.duals is not None
+    np.testing.assert_array_equal(serial.raw.duals, forked.raw.duals)
+    whole = solve_document(doc, SolveOptions(decompose=False)).solution
+    assert forked.solution.objective == pytest.approx(whole.objective, rel=REL)
+
+
+def test_small_lps_stay_in_this_process_and_workers_follow_the_request() -> None:
+    lp = formulate(compile_instance(parse(generate(10, 4, 4, 2, seed=3)).instance))
+    assert lp.n_vars < PARALLEL_MIN_VARS
+    assert period_workers(lp, SolveOptions(), 4) == 1
+    assert period_workers(lp, SolveOptions(workers=3), 4) == 3
+    assert period_workers(lp, SolveOptions(workers=8), 4) == 4  # no more than the periods
+
+
+def test_no_fork_once_the_workers_solver_has_started_threads(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from optimizer.backends import base
+
+    monkeypatch.setattr(base, "_threads_started", {"highs"})
+    lp = formulate(compile_instance(parse(generate(10, 4, 4, 2, seed=3)).instance))
+    assert period_workers(lp, SolveOptions(solver="highs", workers=2), 4) == 1
+    assert period_workers(lp, SolveOptions(solver="clp", workers=2), 4) == 2
