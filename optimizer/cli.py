@@ -136,6 +136,10 @@ def solve(
     decompose: Annotated[bool, typer.Option(
         "--decompose/--no-decompose",
         help="Solve one LP per period when no constraint couples periods (exact).")] = True,
+    prune: Annotated[bool, typer.Option(
+        "--prune/--no-prune",
+        help="Leave out arcs no optimal solution needs: dearer than unmet demand, or dominated "
+             "by an arc to a site that never fills (exact).")] = True,
     accept_feasible: Annotated[bool, typer.Option(
         "--accept-feasible", help="Exit 0 for a solution not proven optimal.")] = False,
     quiet: Annotated[bool, typer.Option("-q", "--quiet", help="No report on the console.")]
@@ -156,7 +160,8 @@ def solve(
     if time_limit is not None and time_limit <= 0:
         _usage("--time-limit must be a positive number of seconds")
     options = SolveOptions(backend=backend, solver=solver, time_limit=time_limit, gap=gap,
-                           threads=threads, log=log, decompose=decompose, workers=jobs)
+                           threads=threads, log=log, decompose=decompose, workers=jobs,
+                           prune=prune)
     outputs = [Path(json_out).parent if json_out not in (None, "-") else None,
                csv_dir, report.parent if report is not None else None, plots]
     for folder in (f for f in outputs if f is not None):
@@ -303,7 +308,8 @@ def _run_info(document: Document, options: SolveOptions, timings: dict[str, floa
         "overrides": list(document.overrides),
         "options": {"backend": options.backend, "solver": options.solver,
                     "time_limit": options.time_limit, "gap": options.gap,
-                    "threads": options.threads, "jobs": options.workers},
+                    "threads": options.threads, "jobs": options.workers,
+                    "decompose": options.decompose, "prune": options.prune},
         "timings_s": timings,
         "model": {k: solver[k] for k in ("variables", "constraints", "nonzeros")},
         "solver": solver["solver"],

@@ -7,7 +7,7 @@ national-scale models small. Everything here is numpy; nothing loops over arcs o
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -67,6 +67,8 @@ class Arrays:
     # policy
     carbon_cap: float | None
     min_renewable_share: float
+    # presolve by structure: arcs (r, s, k) not built, by reason (optimizer.presolve adds its own)
+    arcs_removed: dict[str, int] = field(default_factory=dict)
 
     @property
     def candidate(self) -> np.ndarray:
@@ -169,4 +171,9 @@ def compile_instance(instance: Instance) -> Arrays:
                                dtype=bool).reshape(len(corridors), len(site_ids)),
         carbon_cap=instance.policy.carbon_cap_t,
         min_renewable_share=instance.policy.min_renewable_share,
+        arcs_removed={
+            "no demand": int((~has_demand).sum()) * len(sites),
+            "beyond the latency limit or not allowed": int(has_demand.sum()) * len(sites)
+            - len(arc_region),
+        },
     )

@@ -116,6 +116,23 @@ def _dual_sum(raw: RawResult, lp: LinearProgram, block: str, groups: int) -> np.
     return -rows.reshape(groups, -1).sum(axis=1) + 0.0 if groups else np.zeros(0)
 
 
+def structure(arrays: Arrays) -> dict[str, Any]:
+    """Flow variables possible (every region, site, class and period), built, and removed by
+    presolve by structure, per reason (compile and :mod:`optimizer.presolve`)."""
+    T = len(arrays.periods)
+    possible = len(arrays.regions) * len(arrays.sites) * len(arrays.classes) * T
+    return {"possible_flow_variables": possible,
+            "flow_variables": len(arrays.arc_region) * T,
+            "removed_flow_variables": {k: v * T for k, v in arrays.arcs_removed.items()}}
+
+
+def structure_note(info: dict[str, Any]) -> str:
+    removed = [f"{n:,} {why}" for why, n in info["removed_flow_variables"].items() if n]
+    return (f"presolve by structure: {info['flow_variables']:,} of "
+            f"{info['possible_flow_variables']:,} possible flow variables built"
+            + (f"; removed {', '.join(removed)}" if removed else ""))
+
+
 def interpret(arrays: Arrays, lp: LinearProgram, raw: RawResult) -> Solution:
     status, message, x = raw.status, raw.message, raw.x
     notes = list(raw.notes)
@@ -144,6 +161,8 @@ def interpret(arrays: Arrays, lp: LinearProgram, raw: RawResult) -> Solution:
         "integer_variables": int(lp.integer.sum()), "build_s": lp.build_s,
         "solve_s": raw.solve_s, "duals_from": raw.duals_from or None,
     }
+    solver_info["structure"] = shape = structure(arrays)
+    notes.append(structure_note(shape))
     none = np.zeros(0, dtype=np.int64)
     empty = FlowTable(none, none, none, none, np.zeros(0))
     if x is None:

@@ -18,6 +18,7 @@ from optimizer.interpret import Solution, interpret
 from optimizer.load import Document, load
 from optimizer.model import LinearProgram, formulate, unsupported
 from optimizer.model.size import check_size
+from optimizer.presolve import prune_arcs
 
 
 @dataclass
@@ -41,6 +42,8 @@ def solve_document(document: Document, options: SolveOptions | None = None,
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     arrays = compile_instance(document.instance)
+    if options.prune:
+        arrays = prune_arcs(arrays)
     check_size(arrays)  # refuse, with the numbers, what would not fit in memory
     t1 = time.perf_counter()
     lp = formulate(arrays)

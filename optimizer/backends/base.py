@@ -36,6 +36,7 @@ class SolveOptions:
     log: bool = False  # also show the solver log on stderr (it is always kept in the log file)
     decompose: bool = True  # solve one LP per period when no constraint couples periods
     workers: int | None = None  # processes for the period LPs; None: the cores, if it pays
+    prune: bool = True  # remove arcs no optimal solution needs (optimizer.presolve; exact)
 
 
 @dataclass
