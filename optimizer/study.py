@@ -544,6 +544,7 @@ class GoalRun:
 
 def solve_goal(document: Document, goal: Goal, options: SolveOptions) -> GoalRun:
     """Solve ``document`` with a changed objective (and bounds); see :class:`Goal`."""
+    # no presolve here: its exchange arguments hold for the cost objective without extra rows
     arrays = compile_instance(document.instance)
     lp = formulate(arrays)
     needed = {goal.minimize, *(m for m, _ in goal.bounds), "unmet",

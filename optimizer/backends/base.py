@@ -63,6 +63,11 @@ def note_threaded_solver(name: str) -> None:
     _threads_started.add(name)
 
 
+def threaded_solver_ran(name: str) -> bool:
+    """``name`` has started its native thread pool in this process."""
+    return name in _threads_started
+
+
 def fork_is_safe(worker_solver: str) -> bool:
     """A worker that runs ``worker_solver`` may be forked from this process: fork exists, this
     is the main thread of a non-daemon process, and that solver's native thread pool has not
@@ -73,7 +78,7 @@ def fork_is_safe(worker_solver: str) -> bool:
     return ("fork" in multiprocessing.get_all_start_methods()
             and not multiprocessing.current_process().daemon
             and threading.current_thread() is threading.main_thread()
-            and worker_solver not in _threads_started)
+            and not threaded_solver_ran(worker_solver))
 
 
 def available_cores() -> int:

@@ -29,6 +29,7 @@ from optimizer.backends.base import (  # noqa: E402
     Status,
     capture_fd_output,
     note_threaded_solver,
+    threaded_solver_ran,
 )
 from optimizer.errors import UsageError  # noqa: E402
 from optimizer.model.lp import LinearProgram  # noqa: E402
@@ -82,11 +83,29 @@ def map_status(status: Status, has_solution: bool, hit_time_limit: bool) -> Stat
     return status
 
 
-def default_solver(lp: LinearProgram) -> tuple[str, str]:
-    """The solver ``auto`` picks, and why (SOLVERS.md measurements on this machine)."""
+FEW_INTEGERS = 20
+"""MIPs with at most this many integer decisions go to CBC, the others to SCIP. Measured here
+(one run each): the 2025 plan (10 decisions, 18,442 variables) CBC 0.9 s, SCIP 4.6 s; the
+generated medium LP with 6 candidate sites (219,510 variables) CBC 35 s, SCIP 126 s; 50x20 with
+6 candidates CBC 9.4 s, SCIP 20.4 s. With 100 decisions (OR-Library capa4, 100,300 variables)
+CBC took 132 s and SCIP 33 s."""
+
+
+def default_solver(lp: LinearProgram, opts: SolveOptions | None = None) -> tuple[str, str]:
+    """The solver ``auto`` picks by problem class and size, and why (measured on this machine:
+    FEW_INTEGERS, reports/benchmarks/solvers.md)."""
+    size = f"{lp.n_vars:,} variables"
     if lp.is_mip:
-        return "scip", "MIP: SCIP through model_builder"
-    return "clp", "LP: CLP (via the exported proto) was the fastest exact LP path measured here"
+        k = int(lp.integer.sum())
+        if k <= FEW_INTEGERS and (opts is None or opts.gap is None):
+            return "cbc", (f"MIP with {k} integer decisions among {size}: CBC (its LP engine is "
+                           "CLP) solved such LP-heavy MIPs 2-4x faster than SCIP here")
+        why = ("CBC through OR-Tools ignores --gap" if k <= FEW_INTEGERS else
+               f"with more than {FEW_INTEGERS} decisions SCIP was the faster here (4x on "
+               "OR-Library capa4)")
+        return "scip", f"MIP with {k:,} integer decisions among {size}: SCIP ({why})"
+    return "clp", (f"LP with {size}: CLP (via the exported proto), the fastest exact LP path "
+                   "measured here at every size")
 
 
 def to_model(lp: LinearProgram) -> mb.Model:
@@ -106,7 +125,13 @@ def _params(solver: str, opts: SolveOptions) -> tuple[str, list[str]]:
     notes: list[str] = []
     parts: list[str] = []
     if solver == "highs":
-        if opts.threads:
+        if opts.threads and threaded_solver_ran("highs"):
+            # HiGHS fixes its global thread pool at its first solve in a process and then
+            # refuses another thread count (measured: "global scheduler has already been
+            # initialized"): keep the pool it has
+            notes.append("--threads is ignored: HiGHS set up its threads at an earlier solve "
+                         "in this process")
+        elif opts.threads:
             parts.append(f"threads={opts.threads}")
         if opts.gap is not None:
             parts.append(f"mip_rel_gap={opts.gap}")
@@ -131,7 +156,8 @@ def _params(solver: str, opts: SolveOptions) -> tuple[str, list[str]]:
 
 
 def solve(lp: LinearProgram, opts: SolveOptions) -> RawResult:
-    solver, why = (default_solver(lp) if opts.solver == "auto" else (opts.solver, "chosen"))
+    solver, why = (default_solver(lp, opts) if opts.solver == "auto"
+                   else (opts.solver, "chosen"))
     allowed = MIP_SOLVERS if lp.is_mip else LP_SOLVERS
     if solver not in allowed:
         kind = "a MIP (it has integer decisions)" if lp.is_mip else "an LP"

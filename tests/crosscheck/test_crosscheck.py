@@ -15,11 +15,11 @@ of unrelated random numbers.
 
 The second half does the same for the whole v1 model on ``FULL_SEEDS`` (``random_instance_full``:
 deferral, corridors, carbon cap, renewable floor, candidate sites, expansions, single
-assignment): LPs with GLOP (objective and categories), MIPs with the automatic choice (SCIP) and
-some with PuLP/CBC (objective, both proven optimal); the reported solution is checked against
-every new row, and the carbon cap's dual against a finite difference of the reference. A
-regression found here: ``x <= d*o`` at candidate sites is not valid for deferrable classes (it
-changed the optimum on ``VALID_INEQUALITY_SEEDS``); the package now skips it for them
+assignment): LPs with GLOP (objective and categories), MIPs with the automatic choice (CBC or
+SCIP by size) and some with PuLP/CBC (objective, both proven optimal); the reported solution is
+checked against every new row, and the carbon cap's dual against a finite difference of the
+reference. A regression found here: ``x <= d*o`` at candidate sites is not valid for
+deferrable classes (it changed the optimum on ``VALID_INEQUALITY_SEEDS``); the package now skips it for them
 (``test_valid_inequality_is_not_applied_to_deferrable_work``).
 
 ``reference`` and ``generate`` are imported as top-level modules (pytest puts this directory,
@@ -466,7 +466,7 @@ def reference_full(seed: int, valid_inequality: bool = False) -> Result:
 
 @functools.cache
 def package_full(seed: int, options: SolveOptions | None = None) -> Solution:
-    """GLOP for LPs, the automatic choice (SCIP) for MIPs, unless ``options`` are given."""
+    """GLOP for LPs, the automatic choice (CBC or SCIP) for MIPs, unless ``options`` are given."""
     if options is None:
         options = SolveOptions() if is_mip(random_instance_full(seed)) else GLOP
     return solve_document(parse(random_instance_full(seed)), options).solution

@@ -66,3 +66,48 @@ def test_ortools_time_limit_mapping(status: Status, has_solution: bool, hit: boo
 )
 def test_pulp_mapping(status: str, sol_status: int, hit: bool, expected: Status) -> None:
     assert pb.map_status(status, sol_status, hit) is expected
+
+
+def test_auto_picks_by_problem_class_and_size_and_says_why() -> None:
+    """CLP for LPs; CBC for MIPs with few integer decisions, SCIP otherwise or with --gap."""
+    import dataclasses
+
+    import numpy as np
+
+    from optimizer.backends.base import SolveOptions
+    from optimizer.backends.ortools_backend import FEW_INTEGERS, default_solver
+    from optimizer.compile import compile_instance
+    from optimizer.load import load
+    from optimizer.model import LinearProgram, formulate
+
+    lp = formulate(compile_instance(load(None).instance))  # the national instance
+    solver, why = default_solver(lp)
+    assert solver == "clp"
+    assert f"LP with {lp.n_vars:,} variables" in why
+
+    def with_integers(n: int) -> LinearProgram:
+        flags = np.zeros(lp.n_vars, dtype=bool)
+        flags[:n] = True
+        return dataclasses.replace(lp, integer=flags)
+
+    few, many = with_integers(FEW_INTEGERS), with_integers(FEW_INTEGERS + 1)
+    assert default_solver(few)[0] == "cbc"
+    assert f"MIP with {FEW_INTEGERS} integer decisions" in default_solver(few)[1]
+    assert default_solver(many)[0] == "scip"
+    solver, why = default_solver(few, SolveOptions(gap=0.01))
+    assert solver == "scip"
+    assert "ignores --gap" in why
+
+
+def test_highs_threads_after_an_earlier_highs_solve_still_solves() -> None:
+    """HiGHS fixes its thread pool at its first solve in a process; asking for another count
+    afterwards made OR-Tools' HiGHS fail (NOT_SOLVED). The second request is now ignored."""
+    from optimizer.backends.base import SolveOptions, Status
+    from optimizer.load import load
+    from optimizer.pipeline import solve_document
+
+    doc = load("instances/tiny.yaml")
+    first = solve_document(doc, SolveOptions(solver="highs")).solution
+    second = solve_document(doc, SolveOptions(solver="highs", threads=2)).solution
+    assert first.status is second.status is Status.OPTIMAL
+    assert second.objective == first.objective == 14085.0
