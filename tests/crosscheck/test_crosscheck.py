@@ -19,8 +19,8 @@ assignment): LPs with GLOP (objective and categories), MIPs with the automatic c
 SCIP by size) and some with PuLP/CBC (objective, both proven optimal); the reported solution is
 checked against every new row, and the carbon cap's dual against a finite difference of the
 reference. A regression found here: ``x <= d*o`` at candidate sites is not valid for
-deferrable classes (it changed the optimum on ``VALID_INEQUALITY_SEEDS``); the package now skips it for them
-(``test_valid_inequality_is_not_applied_to_deferrable_work``).
+deferrable classes (it changed the optimum on ``VALID_INEQUALITY_SEEDS``); the package now skips
+it for them (``test_valid_inequality_is_not_applied_to_deferrable_work``).
 
 ``reference`` and ``generate`` are imported as top-level modules (pytest puts this directory,
 which has no ``__init__.py``, on ``sys.path``); ``reference`` imports PuLP only when it solves.
