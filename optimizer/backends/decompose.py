@@ -25,6 +25,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
 
 import numpy as np
+import scipy.sparse as sp
 
 from optimizer.backends.base import (
     RawResult,
@@ -71,16 +72,19 @@ def solve_by_period(lp: LinearProgram, options: SolveOptions,
     rorder = np.argsort(row_p, kind="stable")
     cstart = np.searchsorted(col_p[corder], np.arange(T + 1))
     rstart = np.searchsorted(row_p[rorder], np.arange(T + 1))
-    A = lp.A[rorder][:, corder].tocsr()  # one permutation: each period's block is contiguous
     cols = [corder[cstart[t]:cstart[t + 1]] for t in range(T)]
     rows = [rorder[rstart[t]:rstart[t + 1]] for t in range(T)]
+    local = np.empty(lp.n_vars, dtype=lp.A.indices.dtype)  # a column's place in its period
+    local[corder] = np.arange(lp.n_vars) - cstart[col_p[corder]]
 
     def subproblems() -> Iterator[LinearProgram]:
-        for t, (cs, rs) in enumerate(zip(cols, rows, strict=True)):
-            yield replace(lp, c=lp.c[cs], A=A[rstart[t]:rstart[t + 1], cstart[t]:cstart[t + 1]],
-                          row_lb=lp.row_lb[rs], row_ub=lp.row_ub[rs], col_lb=lp.col_lb[cs],
-                          col_ub=lp.col_ub[cs], integer=lp.integer[cs], variables={}, rows={},
-                          cost_matrix=lp.cost_matrix[:, cs])
+        for cs, rs in zip(cols, rows, strict=True):
+            block = lp.A[rs]  # every entry of these rows lies in the period's columns
+            A = sp.csr_matrix((block.data, local[block.indices], block.indptr),
+                              shape=(len(rs), len(cs)))
+            yield replace(lp, c=lp.c[cs], A=A, row_lb=lp.row_lb[rs], row_ub=lp.row_ub[rs],
+                          col_lb=lp.col_lb[cs], col_ub=lp.col_ub[cs], integer=lp.integer[cs],
+                          variables={}, rows={}, cost_matrix=lp.cost_matrix[:, cs])
 
     workers = period_workers(lp, options, T)
     if workers > 1:
