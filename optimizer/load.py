@@ -6,6 +6,7 @@ Every problem is collected and raised at once as :class:`~optimizer.errors.Insta
 
 from __future__ import annotations
 
+import copy
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -93,7 +94,8 @@ def parse(
     try:
         instance = Instance.model_validate(data)
     except ValidationError as exc:
-        raise InstanceError(_pydantic_problems(exc, data, file, lines)) from None
+        shape = _pydantic_problems(exc, data, file, lines)
+        raise InstanceError(shape + _semantic_despite(shape, data, file, lines)) from None
     problems = semantic_problems(instance, file, lines)
     if any(p.severity == "error" for p in problems):
         raise InstanceError(problems)
@@ -118,6 +120,76 @@ def _pydantic_problems(
             kwargs["value"] = err.get("input")
         problems.append(Problem(message, path, file, line_of(lines, path), **kwargs))
     return problems
+
+
+# where a shape error can be set aside by leaving one item out, for the semantic pass
+_ITEMS: tuple[Path, ...] = (("regions",), ("sites",), ("classes",), ("profiles",),
+                            ("network", "corridors"), ("network", "latency", "pairs"),
+                            ("network", "transfer", "pairs"))
+
+
+def _semantic_despite(shape: list[Problem], data: dict[str, Any], file: str,
+                      lines: LineMap) -> list[Problem]:
+    """The semantic errors of the rest of the file, so that one run lists every problem.
+
+    The items with shape errors (a region, a site, a class, a profile, a corridor, a pair) are
+    left out and the rest is validated again; the semantic pass then runs without the checks
+    over the whole network, its paths and lines mapped back to the file, and without errors
+    that only name a left-out item (``unknown site id 'x'`` when site x was left out). Where a
+    shape error lies outside such items (``periods``, ``policy``, ...), or the rest still fails,
+    there is no semantic pass: the shape errors are all there is to report.
+    """
+    drop: dict[Path, set[str | int]] = {}
+    for problem in shape:
+        prefix = next((p for p in _ITEMS if problem.path[:len(p)] == p
+                       and len(problem.path) > len(p)), None)
+        if prefix is None:
+            return []
+        drop.setdefault(prefix, set()).add(problem.path[len(prefix)])
+    kept = copy.deepcopy(data)
+    kept_index: dict[Path, list[int]] = {}  # per list: new index -> index in the file
+    left_out: set[Any] = set()
+    for prefix, keys in drop.items():
+        parent: Any = kept
+        for part in prefix[:-1]:
+            parent = parent.get(part) if isinstance(parent, dict) else None
+        container = parent.get(prefix[-1]) if isinstance(parent, dict) else None
+        if isinstance(container, list):
+            kept_index[prefix] = [i for i in range(len(container)) if i not in keys]
+            left_out |= {item.get("id") for i, item in enumerate(container)
+                         if i in keys and isinstance(item, dict)}
+            parent[prefix[-1]] = [container[i] for i in kept_index[prefix]]
+        elif isinstance(container, dict):
+            left_out |= keys
+            parent[prefix[-1]] = {k: v for k, v in container.items() if k not in keys}
+        else:
+            return []
+    try:
+        rest = Instance.model_validate(kept)
+    except ValidationError:
+        return []
+
+    new_index = {p: {old: new for new, old in enumerate(ix)} for p, ix in kept_index.items()}
+
+    def moved(path: Path, to_new: bool) -> Path | None:
+        for prefix, index in kept_index.items():
+            n = len(prefix)
+            at = path[n] if len(path) > n else None
+            if path[:n] == prefix and isinstance(at, int):
+                if to_new:
+                    new = new_index[prefix].get(at)
+                    return None if new is None else (*prefix, new, *path[n + 1:])
+                return (*prefix, index[at], *path[n + 1:])
+        return path
+
+    rest_lines = {new: ln for old, ln in lines.items()
+                  if (new := moved(old, to_new=True)) is not None}
+    out = []
+    for p in semantic_problems(rest, file, rest_lines, complete=False):
+        if p.severity != "error" or (isinstance(p.value, str) and p.value in left_out):
+            continue
+        out.append(replace(p, path=moved(p.path, to_new=False) or p.path))
+    return out
 
 
 def _data_path(loc: tuple[Any, ...], data: Any) -> Path:

@@ -79,8 +79,8 @@ def prune_arcs(arrays: Arrays) -> Arrays:
     if arrays.min_renewable_share <= 0:
         penalty = arrays.unmet_penalty[k]
         soft = free & ~np.isnan(penalty)
-        dearer[soft] = (kappa[soft, None] + saving[s[soft]]
-                        >= penalty[soft, None]).all(axis=1)
+        least = saving.min(axis=1)  # in every period <=> in the cheapest one
+        dearer[soft] = kappa[soft] + least[s[soft]] >= penalty[soft]
     dominated = np.zeros(A, dtype=bool)
     anchor = anchors(arrays)
     if (arrays.carbon_cap is None and arrays.min_renewable_share <= 0 and anchor.any()

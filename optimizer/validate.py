@@ -53,8 +53,13 @@ class _Collector:
         return False
 
 
-def semantic_problems(instance: Instance, file: str, lines: LineMap) -> list[Problem]:
-    """Every semantic problem of ``instance``; warnings carry ``severity="warning"``."""
+def semantic_problems(instance: Instance, file: str, lines: LineMap,
+                      complete: bool = True) -> list[Problem]:
+    """Every semantic problem of ``instance``; warnings carry ``severity="warning"``.
+
+    ``complete=False``: ``instance`` lacks items of the file (left out for shape errors), so the
+    checks over the whole network (reachability, hard demand against all capacity) are skipped.
+    """
     c = _Collector(file, lines)
     T = n_periods(instance)
     region_ids = [r.id for r in instance.regions]
@@ -123,9 +128,9 @@ def semantic_problems(instance: Instance, file: str, lines: LineMap) -> list[Pro
         for j, sid in enumerate(cor.sites):
             c.known(("network", "corridors", i, "sites", j), sid, site_ids, "site")
 
-    if not any(p.severity == "error" for p in c.problems):
+    if complete and not any(p.severity == "error" for p in c.problems):
         _check_reachability(c, instance, good_profiles)
-    if not any(p.severity == "error" for p in c.problems):
+    if complete and not any(p.severity == "error" for p in c.problems):
         _check_hard_capacity(c, instance, good_profiles)
     return c.problems
 

@@ -92,3 +92,48 @@ def test_shipped_national_instance_loads() -> None:
     assert len(doc.instance.regions) >= 15
     assert len(doc.instance.classes) >= 4
     assert not doc.warnings
+
+
+MIXED = """\
+version: 1
+periods: {count: 2}
+regions:
+  - {id: r0, location: [30, 110], demand: {web: 10, nosuch: 5}}
+  - {id: r1, location: [30, 110], demand: {web: -1}}
+sites:
+  - {id: A, location: [30, 110], capacity_mw: -5, pue: 1.2, price: 100}
+  - {id: B, location: [30, 110], capacity_mw: 5, pue: 0.9, price: [1, 2, 3]}
+classes:
+  - {id: web, unmet_penalty: 100, allowed_sites: [A, C]}
+"""
+
+
+def test_shape_and_semantic_errors_are_listed_together() -> None:
+    """Site A has a shape error (negative capacity): it is left out and the rest is checked.
+    B keeps its index and line in the file; 'A' in allowed_sites is not called unknown."""
+    messages = errors_of(MIXED)
+    assert messages == [
+        "x.yaml:7  sites[0].capacity_mw  Input should be greater than or equal to 0  (-5)",
+        "x.yaml:4  regions[0].demand.nosuch  unknown class id  ('nosuch')",
+        "x.yaml:5  regions[1].demand.web  demand must be >= 0 in every period  (-1.0)",
+        "x.yaml:8  sites[1].pue  PUE must be >= 1 in every period  (0.9)",
+        "x.yaml:8  sites[1].price  series has 3 values, expected one per period (2)",
+        "x.yaml:10  classes[0].allowed_sites[1]  unknown site id  ('C')",
+    ]
+
+
+def test_a_left_out_region_shifts_no_later_index() -> None:
+    text = MIXED.replace("capacity_mw: -5", "capacity_mw: 5").replace(
+        "{id: r0, location: [30, 110]", "{id: r0, location: [95, 110]")
+    messages = errors_of(text)
+    assert messages[0].startswith("x.yaml:4  regions[0].location[0]")
+    assert "x.yaml:5  regions[1].demand.web  demand must be >= 0 in every period  (-1.0)" \
+        in messages
+    assert not any("nosuch" in m for m in messages)  # r0 was left out, with its demand
+
+
+def test_no_semantic_pass_when_the_shape_error_is_outside_an_item() -> None:
+    """A bad period count leaves no way to check series lengths: the shape error alone."""
+    messages = errors_of(MIXED.replace("periods: {count: 2}", "periods: {count: -2}"))
+    assert len(messages) == 2  # the period count and site A's capacity
+    assert all("count" in m or "capacity_mw" in m for m in messages)
