@@ -657,7 +657,21 @@ def solve_task(task: Task, warm: WarmSolver | None = None) -> dict[str, Any]:
         values.update(extra, goal_objective=values["objective"], objective=values["cost"])
     return {**_header(task), "status": sol.status.value, "message": sol.message,
             "kpis": values, "transient": False, "solve_s": solve_s,
-            "total_s": time.perf_counter() - start}
+            "total_s": time.perf_counter() - start,
+            "warm": any(n.startswith("warm: yes") for n in sol.notes)}
+
+
+_kept_warm: dict[SolveOptions, WarmSolver] = {}  # per worker process, by solver options
+
+
+def solve_task_kept_warm(task: Task) -> dict[str, Any]:
+    """:func:`solve_task` in a pool or Dask worker, warm-started from the last point this
+    worker solved with the same options (each worker keeps its own HiGHS between points)."""
+    if not warm_available():
+        return solve_task(task)
+    if task.options not in _kept_warm:
+        _kept_warm[task.options] = WarmSolver(task.options)
+    return solve_task(task, _kept_warm[task.options])
 
 
 # --------------------------------------------------------------------------------------------
@@ -773,7 +787,7 @@ class PoolRunner(Runner):
             self._pool = ProcessPoolExecutor(self.jobs,
                                              mp_context=multiprocessing.get_context("spawn"))
         futures: dict[Future[dict[str, Any]], Task] = {
-            self._pool.submit(solve_task, one_process(t)): t for t in tasks}
+            self._pool.submit(solve_task_kept_warm, one_process(t)): t for t in tasks}
         pending = set(futures)
         # no cancelling here when the consumer stops early (Ctrl-C): close(abort=True) stops
         # the workers, which marks every pending future broken (cancelling first makes
@@ -822,7 +836,8 @@ class DaskRunner(Runner):
 
     def run(self, tasks: Sequence[Task], tick: Callable[[], None]) -> Iterator[
             tuple[Task, dict[str, Any]]]:
-        futures = {self.client.submit(solve_task, one_process(t), pure=False): t for t in tasks}
+        futures = {self.client.submit(solve_task_kept_warm, one_process(t), pure=False): t
+                   for t in tasks}
         pending = set(futures)
         try:
             while pending:

@@ -239,6 +239,24 @@ def test_a_process_pool_gives_the_serial_table(grid_study: Path, cli: Callable[.
     assert all(not w.endswith(f":{os.getpid()}") for w in workers)
 
 
+@pytest.mark.parametrize("runner", [["--jobs", "2"], ["--dask", "local"]])
+def test_workers_keep_their_solver_warm_between_points(cli: Callable[..., Any], tmp_path: Path,
+                                                       runner: list[str]) -> None:
+    """Only the carbon price moves (costs only): each worker's points after its first start
+    from the previous basis, and the table is the serial one."""
+    if runner[0] == "--dask":
+        pytest.importorskip("dask.distributed")
+    vary = ["--vary", "policy.carbon_price=0:300:8"]
+    serial = cli(["sweep", TINY, *vary, "--out", tmp_path / "serial", "--no-plots", "-q"])
+    ran = cli(["sweep", TINY, *vary, "--out", tmp_path / "par", "--no-plots", "-q", *runner])
+    assert serial.code == ran.code == 0, ran.stderr
+    assert_same_table(tmp_path / "par" / "results.csv", tmp_path / "serial" / "results.csv")
+    points = [json.loads(p.read_text()) for p in (tmp_path / "par" / "points").glob("*.json")]
+    workers = {p["worker"] for p in points}
+    assert len(points) == 8
+    assert sum(p["warm"] for p in points) == 8 - len(workers), points
+
+
 def test_a_dask_cluster_gives_the_serial_table(grid_study: Path, cli: Callable[..., Any],
                                                tmp_path: Path) -> None:
     pytest.importorskip("dask")
