@@ -69,13 +69,14 @@ def threaded_solver_ran(name: str) -> bool:
 
 
 def fork_is_safe(worker_solver: str) -> bool:
-    """A worker that runs ``worker_solver`` may be forked from this process: fork exists, this
-    is the main thread of a non-daemon process, and that solver's native thread pool has not
+    """A worker that runs ``worker_solver`` may be forked from this process: this is Linux, the
+    main thread of a non-daemon process, and that solver's native thread pool has not
     started here (a forked child would inherit its locks without its threads)."""
     import multiprocessing
     import threading
 
-    return ("fork" in multiprocessing.get_all_start_methods()
+    return (sys.platform.startswith("linux")  # macOS lists fork but its libraries are not safe
+            and "fork" in multiprocessing.get_all_start_methods()
             and not multiprocessing.current_process().daemon
             and threading.current_thread() is threading.main_thread()
             and not threaded_solver_ran(worker_solver))

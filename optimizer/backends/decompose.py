@@ -22,6 +22,7 @@ import multiprocessing
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import replace
 
 import numpy as np
@@ -87,11 +88,17 @@ def solve_by_period(lp: LinearProgram, options: SolveOptions,
                           variables={}, rows={}, cost_matrix=lp.cost_matrix[:, cs])
 
     workers = period_workers(lp, options, T)
+    fallback = ""
+    results: list[RawResult] = []
     if workers > 1:
-        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
-            results = list(pool.map(solve, subproblems(), [options] * T))
-    else:
-        results = []
+        try:
+            with ProcessPoolExecutor(workers,
+                                     mp_context=multiprocessing.get_context("fork")) as pool:
+                results = list(pool.map(solve, subproblems(), [options] * T))
+        except (BrokenProcessPool, OSError) as exc:  # a worker died, or no process could start
+            fallback = f" (the worker processes failed: {type(exc).__name__}; solved here)"
+            workers, results = 1, []
+    if not results:
         for sub in subproblems():  # serial: stop at the first period that is not optimal
             results.append(solve(sub, options))
             if results[-1].status is not Status.OPTIMAL:
@@ -107,7 +114,7 @@ def solve_by_period(lp: LinearProgram, options: SolveOptions,
         else:
             duals = None
     first = results[0]
-    how = f"in {workers} worker processes" if workers > 1 else "one after another"
+    how = (f"in {workers} worker processes" if workers > 1 else "one after another") + fallback
     return RawResult(
         Status.OPTIMAL, first.backend, first.solver, x=x, duals=duals,
         objective=float(lp.c @ x), bound=None, solve_s=time.perf_counter() - start,

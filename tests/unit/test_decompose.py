@@ -4,6 +4,7 @@ where no constraint couples periods."""
 from __future__ import annotations
 
 import copy
+import os
 from typing import Any
 
 import numpy as np
@@ -95,3 +96,27 @@ def test_no_fork_once_the_workers_solver_has_started_threads(
     lp = formulate(compile_instance(parse(generate(10, 4, 4, 2, seed=3)).instance))
     assert period_workers(lp, SolveOptions(solver="highs", workers=2), 4) == 1
     assert period_workers(lp, SolveOptions(solver="clp", workers=2), 4) == 2
+
+
+MAIN_PID = os.getpid()
+
+
+def _solve_or_die(lp: Any, options: SolveOptions) -> Any:
+    """CLP here; in a worker process, die mid-solve (out of memory, a crash in the solver)."""
+    from optimizer.backends import ortools_backend
+
+    if os.getpid() != MAIN_PID:
+        os._exit(9)
+    return ortools_backend.solve(lp, options)
+
+
+def test_a_dead_worker_falls_back_to_solving_here(monkeypatch: pytest.MonkeyPatch) -> None:
+    from optimizer import backends
+
+    doc = parse(generate(12, 5, 6, 3, seed=7))
+    expected = solve_document(doc, SolveOptions(workers=1)).solution
+    monkeypatch.setitem(backends.BACKENDS, "ortools", _solve_or_die)
+    got = solve_document(doc, SolveOptions(workers=2)).solution
+    assert got.objective == pytest.approx(expected.objective, rel=REL)
+    assert any("the worker processes failed: BrokenProcessPool; solved here" in n
+               for n in got.notes)
