@@ -17,8 +17,11 @@ is proven optimal and ``|objective - optimum| <= max(rel_tol * |optimum|, abs_to
 
 from __future__ import annotations
 
+import contextlib
+import multiprocessing
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any, Literal
 
@@ -117,7 +120,8 @@ def run_case(case: Case, spec: SolverSpec, suite: Suite, base: Path,
         row["load_s"] = time.perf_counter() - start
         options = SolveOptions(backend=spec.backend, solver=spec.solver,
                                time_limit=overrides.get("time_limit") or suite.time_limit,
-                               gap=overrides.get("gap", suite.gap))
+                               gap=overrides.get("gap", suite.gap),
+                               workers=overrides.get("workers"))
         result = solve_document(document, options)
     except InstanceError as exc:
         row["message"] = "; ".join(p.format() for p in exc.problems)[:500]
@@ -148,14 +152,47 @@ def run_case(case: Case, spec: SolverSpec, suite: Suite, base: Path,
 
 def run_suite(suite: Suite, base: Path, only: str | None = None,
               overrides: dict[str, Any] | None = None,
-              on_row: Callable[[dict[str, Any]], None] | None = None) -> Iterator[dict[str, Any]]:
+              on_row: Callable[[dict[str, Any]], None] | None = None,
+              jobs: int = 1) -> Iterator[dict[str, Any]]:
+    """Rows in the suite's order with ``jobs=1``; in the order they finish with ``jobs > 1``
+    (cases in a pool of ``jobs`` fresh processes, each case solved in its worker alone:
+    :func:`order_rows` puts them back in the suite's order)."""
     cases = [c for c in suite.cases if only is None or only in c.name]
-    for case in cases:
-        for spec in suite.solvers:
-            row = run_case(case, spec, suite, base, overrides or {})
-            if on_row is not None:
-                on_row(row)
-            yield row
+    pairs = [(case, spec) for case in cases for spec in suite.solvers]
+    overrides = overrides or {}
+    if jobs <= 1:
+        rows: Iterator[dict[str, Any]] = (run_case(c, s, suite, base, overrides)
+                                          for c, s in pairs)
+    else:
+        rows = _in_pool(pairs, suite, base, {**overrides, "workers": 1}, jobs)
+    for row in rows:
+        if on_row is not None:
+            on_row(row)
+        yield row
+
+
+def _in_pool(pairs: list[tuple[Case, SolverSpec]], suite: Suite, base: Path,
+             overrides: dict[str, Any], jobs: int) -> Iterator[dict[str, Any]]:
+    pool = ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn"))
+    finished = False
+    try:
+        futures = [pool.submit(run_case, c, s, suite, base, overrides) for c, s in pairs]
+        for future in as_completed(futures):
+            yield future.result()
+        finished = True
+    finally:
+        if not finished:  # interrupted: stop the running cases instead of waiting for them
+            for process in list((getattr(pool, "_processes", None) or {}).values()):
+                with contextlib.suppress(Exception):
+                    process.terminate()
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def order_rows(suite: Suite, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``rows`` in the suite's order: cases as listed, each case's solvers as listed."""
+    place = {(c.name, s.label): (i, j) for i, c in enumerate(suite.cases)
+             for j, s in enumerate(suite.solvers)}
+    return sorted(rows, key=lambda r: place.get((r["case"], r["solver"]), (len(place), 0)))
 
 
 def case_count(suite: Suite, only: str | None = None) -> int:

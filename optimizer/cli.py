@@ -381,12 +381,14 @@ def bench(
         "--time-limit", help="Seconds per case (overrides the suite).")] = None,
     out: Annotated[Path, typer.Option(help="Folder for the Markdown and JSON results.")]
     = Path("reports/bench"),
+    jobs: Annotated[int, typer.Option(
+        "--jobs", "-j", min=1, help="Cases solved at a time, each in its own process.")] = 1,
 ) -> None:
     """Run a benchmark suite: instances x solvers, against published optima where given."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
     from rich.progress import TimeElapsedColumn as Elapsed
 
-    from optimizer.bench import case_count, load_suite, run_suite
+    from optimizer.bench import case_count, load_suite, order_rows, run_suite
     from optimizer.report import bench as bench_report
     from optimizer.report.files import write_atomic
 
@@ -412,19 +414,21 @@ def bench(
                   auto_refresh=False, transient=True) as progress:
         task = progress.add_task(suite.name, total=total, last="")
         progress.refresh()
-        for row in run_suite(suite, base, only, overrides):
+        for row in run_suite(suite, base, only, overrides, jobs=jobs):
             rows.append(row)
             mark = {True: "ok", False: "MISMATCH", None: row["status"]}[row["match"]]
             progress.update(task, advance=1, last=f"{row['case']} {mark}")
             progress.refresh()
+    rows = order_rows(suite, rows)
     table = bench_report.table(suite, rows)
     from optimizer.report.console import to_rich
 
     _stdout().print(to_rich(table))
     name = _safe_name(suite.name)
-    write_atomic(out / f"{name}.md", bench_report.markdown(suite, rows, table))
+    write_atomic(out / f"{name}.md", bench_report.markdown(suite, rows, table, jobs))
     write_atomic(out / f"{name}.json", json.dumps(
-        {"suite": suite.name, "eastwest": __version__, "rows": rows}, indent=1) + "\n")
+        {"suite": suite.name, "eastwest": __version__, "jobs": jobs, "rows": rows},
+        indent=1) + "\n")
     _stderr().print(f"results: {escape(str(out / name))}.md and .json")
     failed = [r for r in rows if r["match"] is False or r["status"] == "error"]
     raise typer.Exit(EXIT_NO_SOLUTION if failed else EXIT_OK)

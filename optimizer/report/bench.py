@@ -37,12 +37,14 @@ def table(suite: Suite, rows: list[dict[str, Any]]) -> Table:
                          f"max({suite.rel_tol:g} relative, {suite.abs_tol:g} absolute)")
 
 
-def markdown(suite: Suite, rows: list[dict[str, Any]], tab: Table) -> str:
+def markdown(suite: Suite, rows: list[dict[str, Any]], tab: Table, jobs: int = 1) -> str:
     when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    at_once = f"; {jobs} cases at a time (`--jobs {jobs}`)" if jobs > 1 else ""
     head = [f"# Benchmark: {suite.name}", "",
             suite.description or "", "",
             f"eastwest {__version__}, {when}, Python {platform.python_version()} on "
-            f"{platform.machine()}; time limit {suite.time_limit or 'none'} s per case.", ""]
+            f"{platform.machine()}; time limit {suite.time_limit or 'none'} s per case"
+            f"{at_once}.", ""]
     failures = [r for r in rows if r["message"] and r["status"] != "optimal"]
     tail = (["## Messages", "", *(f"- {r['case']} ({r['solver']}): {r['message']}"
                                   for r in failures), ""] if failures else [])

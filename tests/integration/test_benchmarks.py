@@ -121,7 +121,8 @@ def test_import_command_writes_an_instance_with_the_same_optimum(tmp_path: Path)
     assert_matches(sol.objective, ORLIB["cap41"][2])
 
 
-def test_bench_command_rows_and_files(tmp_path: Path) -> None:
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_bench_command_rows_and_files(tmp_path: Path, jobs: str) -> None:
     """Three cases: a match, a deliberately wrong optimum (a mismatch row, exit 3) and a
     missing file (an error row, not a crash)."""
     suite = tmp_path / "suite.yaml"
@@ -132,7 +133,8 @@ def test_bench_command_rows_and_files(tmp_path: Path) -> None:
         f"optimum: {ORLIB['cap41'][2]}}}\n"
         f"  - {{name: wrong, import: holmberg, file: {DATA}/holmberg-sscflp/p1, optimum: 1}}\n"
         "  - {name: missing, import: holmberg, file: nowhere/p1}\n")
-    ran = eastwest("bench", str(suite), "--out", str(tmp_path / "out"), cwd=tmp_path)
+    ran = eastwest("bench", str(suite), "--out", str(tmp_path / "out"), "--jobs", jobs,
+                   cwd=tmp_path)
     assert ran.returncode == 3, ran.stderr
     assert "Traceback" not in ran.stderr
     rows = json.loads((tmp_path / "out" / "mini.json").read_text())["rows"]
@@ -142,4 +144,6 @@ def test_bench_command_rows_and_files(tmp_path: Path) -> None:
     assert [r["match"] for r in rows[:4]] == [True, True, False, False]
     assert rows[4]["status"] == "error"
     assert "cannot read" in rows[4]["message"]
-    assert "2/4 published optima reproduced" in (tmp_path / "out" / "mini.md").read_text()
+    report = (tmp_path / "out" / "mini.md").read_text()
+    assert "2/4 published optima reproduced" in report
+    assert ("2 cases at a time" in report) is (jobs == "2")
