@@ -516,7 +516,7 @@ def _solver_phase(solver: str) -> Callable[..., dict[str, Any]]:
 def _phase_pdlp_default(ctx: Context, meter: PeakMeter, repeats: int,
                         slow_s: float) -> dict[str, Any]:
     """PDLP through model_builder with OR-Tools' default tolerances (the backend tightens them)."""
-    from ortools.linear_solver.python import model_builder as mb
+    from ortools.linear_solver.python import model_builder_helper as mbh
 
     from optimizer.backends.base import capture_fd_output
     from optimizer.backends.ortools_backend import to_model
@@ -526,13 +526,14 @@ def _phase_pdlp_default(ctx: Context, meter: PeakMeter, repeats: int,
     status, objective = "", None
     for _ in range(repeats):
         model = to_model(lp)
-        solver = mb.Solver("pdlp")
+        solver = mbh.ModelSolverHelper("pdlp")
         meter.start()
         with Clock() as clock, capture_fd_output():
-            result = solver.solve(model)
+            solver.solve(model)
         runs.add_clock(clock, meter.stop())
-        status = "optimal" if result.name == "OPTIMAL" else result.name.lower()
-        objective = float(solver.objective_value) if status == "optimal" else None
+        name = solver.status().name
+        status = "optimal" if name == "OPTIMAL" else name.lower()
+        objective = float(solver.objective_value()) if status == "optimal" else None
         del model, solver
         if clock.wall > slow_s:
             break

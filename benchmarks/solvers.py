@@ -20,9 +20,9 @@ process-wide state, such as HiGHS's global thread scheduler, cannot reach the ot
 - ``clp`` / ``glop``: ``ortools_backend.solve(lp, SolveOptions(solver=...))``, the package's own
   paths (CLP through the exported proto, GLOP through model_builder);
 - ``glop ...``, ``highs ...``, ``pdlp ...``: OR-Tools ``model_builder`` directly
-  (``to_model(lp)``, ``mb.Solver(name)``, ``set_solver_specific_parameters(text)``): GLOP and
-  PDLP read protobuf text format, HiGHS ``name=value`` lines (OR-Tools splits on newlines and
-  commas and calls ``Highs::setOptionValue``);
+  (``to_model(lp)``, ``ModelSolverHelper(name)``, ``set_solver_specific_parameters(text)``):
+  GLOP and PDLP read protobuf text format, HiGHS ``name=value`` lines (OR-Tools splits on
+  newlines and commas and calls ``Highs::setOptionValue``);
 - ``highspy ...``: HiGHS from the highspy package, the LP passed column-wise as a ``HighsLp``
   (as ``optimizer/warm.py`` does), ``solver`` set to ``simplex`` or ``ipm``. highspy is imported
   in the forked child only, after OR-Tools (imported first, it makes OR-Tools' HiGHS crash).
@@ -177,12 +177,12 @@ def run_backend(lp: LinearProgram, path: Path_, limit: float) -> dict[str, Any]:
 
 def _mb_solve(lp: LinearProgram, solver_name: str, params: str,
               limit: float) -> dict[str, Any]:
-    from ortools.linear_solver.python import model_builder as mb
+    from ortools.linear_solver.python import model_builder_helper as mbh
 
     cpu0, t0 = time.process_time(), time.perf_counter()
     model = ortools_backend.to_model(lp)
     t1 = time.perf_counter()
-    solver = mb.Solver(solver_name)
+    solver = mbh.ModelSolverHelper(solver_name)
     if not solver.solver_is_supported():
         return {"status": "unavailable", "objective": None, "wall_s": None,
                 "message": f"{solver_name} is not in this OR-Tools build"}
@@ -191,11 +191,10 @@ def _mb_solve(lp: LinearProgram, solver_name: str, params: str,
     solver.set_time_limit_in_seconds(limit)
     solver.enable_output(True)
     with capture_fd_output() as captured:
-        status = solver.solve(model)
+        solver.solve(model)
     t2, cpu = time.perf_counter(), time.process_time() - cpu0
-    helper: Any = solver._Solver__solve_helper
-    objective = float(solver.objective_value) if helper.has_solution() else None
-    name = status.name
+    objective = float(solver.objective_value()) if solver.has_solution() else None
+    name = solver.status().name
     if t2 - t1 >= 0.95 * limit:
         state = "time limit"
     elif name == "OPTIMAL":
@@ -208,7 +207,7 @@ def _mb_solve(lp: LinearProgram, solver_name: str, params: str,
     return {"status": state, "objective": objective if state == "optimal" else None,
             "objective_at_stop": objective, "wall_s": t2 - t0, "cpu_s": cpu,
             "solver_s": t2 - t1,
-            "load_s": t1 - t0, "message": f"{name}: {solver.status_string}".rstrip(": "),
+            "load_s": t1 - t0, "message": f"{name}: {solver.status_string()}".rstrip(": "),
             "highs_version": version.group(1) if version else None,
             "log": captured[0]}
 

@@ -20,8 +20,10 @@ import numpy as np
 # makes OR-Tools' HiGHS crash the process (segfault, measured). Remember whether that happened.
 HIGHS_SHADOWED = "highspy" in sys.modules and not any(m.startswith("ortools.") for m in sys.modules)
 
+# model_builder's pybind helpers without model_builder.py, which imports pandas (0.2 s of
+# every start-up)
 from ortools.linear_solver import linear_solver_pb2, pywraplp  # noqa: E402
-from ortools.linear_solver.python import model_builder as mb  # noqa: E402
+from ortools.linear_solver.python import model_builder_helper as mbh  # noqa: E402
 
 from optimizer.backends.base import (  # noqa: E402
     RawResult,
@@ -108,15 +110,16 @@ def default_solver(lp: LinearProgram, opts: SolveOptions | None = None) -> tuple
                    "measured here at every size")
 
 
-def to_model(lp: LinearProgram) -> mb.Model:
-    model = mb.Model()
-    model.helper.fill_model_from_sparse_data(
+def to_model(lp: LinearProgram) -> Any:
+    """The LP as an OR-Tools ``ModelBuilderHelper`` (its stubs misdeclare the array types)."""
+    model: Any = mbh.ModelBuilderHelper()
+    model.fill_model_from_sparse_data(
         lp.col_lb.astype(np.float64), lp.col_ub.astype(np.float64), lp.c.astype(np.float64),
         lp.row_lb.astype(np.float64), lp.row_ub.astype(np.float64), lp.A,
     )
     if lp.is_mip:
         for j in np.flatnonzero(lp.integer):
-            model.helper.set_var_integrality(int(j), True)
+            model.set_var_integrality(int(j), True)
     return model
 
 
@@ -183,8 +186,8 @@ def solve(lp: LinearProgram, opts: SolveOptions) -> RawResult:
     return result
 
 
-def _solve_mb(model: mb.Model, solver_name: str, opts: SolveOptions) -> RawResult:
-    solver = mb.Solver(solver_name)
+def _solve_mb(model: Any, solver_name: str, opts: SolveOptions) -> RawResult:
+    solver = mbh.ModelSolverHelper(solver_name)
     if not solver.solver_is_supported():
         return RawResult(Status.ERROR, "ortools", solver_name,
                          message=f"{solver_name} is not available in this OR-Tools build")
@@ -198,21 +201,21 @@ def _solve_mb(model: mb.Model, solver_name: str, opts: SolveOptions) -> RawResul
         note_threaded_solver(solver_name)
     start = time.perf_counter()
     with capture_fd_output() as captured:
-        mb_status = solver.solve(model)
+        solver.solve(model)
     elapsed = time.perf_counter() - start
-    helper: Any = solver._Solver__solve_helper  # numpy arrays, no pandas round trip
-    has_solution = bool(helper.has_solution())
+    name = solver.status().name
+    has_solution = bool(solver.has_solution())
     hit = opts.time_limit is not None and elapsed >= 0.95 * opts.time_limit
-    status = map_status(MB_STATUS[mb_status.name], has_solution, hit)
+    status = map_status(MB_STATUS[name], has_solution, hit)
     result = RawResult(status, "ortools", solver_name, solve_s=elapsed, log=captured[0],
-                       notes=notes, message=mb_status.name)
+                       notes=notes, message=name)
     if has_solution and status.has_solution_expected:
-        result.x = np.asarray(helper.variable_values(), dtype=float)
-        result.objective = float(solver.objective_value)
-        bound = float(solver.best_objective_bound)
+        result.x = np.asarray(solver.variable_values(), dtype=float)
+        result.objective = float(solver.objective_value())
+        bound = float(solver.best_objective_bound())
         result.bound = bound if np.isfinite(bound) else None
         if solver_name in TRUSTED_DUALS:
-            result.duals = np.asarray(helper.dual_values(), dtype=float)
+            result.duals = np.asarray(solver.dual_values(), dtype=float)
             result.duals_from = solver_name
     return result
 
@@ -223,11 +226,11 @@ PROTO_SOLVERS = {
 }
 
 
-def _solve_proto(model: mb.Model, lp: LinearProgram, opts: SolveOptions,
+def _solve_proto(model: Any, lp: LinearProgram, opts: SolveOptions,
                  solver: str) -> RawResult:
     """CLP or CBC: the model_builder model exported as a proto, solved by pywraplp."""
     request = linear_solver_pb2.MPModelRequest()
-    request.model.CopyFrom(model.export_to_proto())
+    request.model.CopyFrom(mbh.to_mpmodel_proto(model))
     request.solver_type = PROTO_SOLVERS[solver]
 
     request.enable_internal_solver_output = True

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pulp
 import pytest
 from ortools.linear_solver import linear_solver_pb2
-from ortools.linear_solver.python import model_builder as mb
+from ortools.linear_solver.python import model_builder_helper as mbh
 
 from optimizer.backends import ortools_backend as ob
 from optimizer.backends import pulp_backend as pb
@@ -13,7 +13,7 @@ from optimizer.backends.base import Status
 
 
 def test_every_model_builder_status_is_mapped() -> None:
-    assert set(ob.MB_STATUS) == set(mb.SolveStatus.__members__)
+    assert set(ob.MB_STATUS) == set(mbh.SolveStatus.__members__)
 
 
 def test_every_proto_status_is_mapped() -> None:
