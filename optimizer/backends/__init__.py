@@ -24,6 +24,12 @@ def solve(lp: LinearProgram, options: SolveOptions) -> RawResult:
     if partition is not None:
         return solve_by_period(lp, options, BACKENDS[options.backend], partition)
     result = BACKENDS[options.backend](lp, options)
+    if options.workers is not None and options.workers > 1:
+        why = ("--no-decompose" if not options.decompose else
+               "its periods are coupled (deferrable work, a carbon cap or renewable floor, or "
+               "integer decisions)")
+        result.notes.append(f"--jobs {options.workers} has no effect: this LP is solved as one "
+                            f"({why})")
     if lp.is_mip and result.x is not None and result.duals is None:
         # a MIP has no duals: fix the integer decisions, re-solve the LP with CLP, read its duals
         fixed = lp.fix_integers(result.x)

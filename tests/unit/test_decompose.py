@@ -120,3 +120,10 @@ def test_a_dead_worker_falls_back_to_solving_here(monkeypatch: pytest.MonkeyPatc
     assert got.objective == pytest.approx(expected.objective, rel=REL)
     assert any("the worker processes failed: BrokenProcessPool; solved here" in n
                for n in got.notes)
+
+
+def test_jobs_on_a_coupled_lp_says_it_has_no_effect() -> None:
+    data = generate(10, 4, 4, 2, seed=3)
+    data["policy"]["carbon_cap_t"] = 1e9
+    notes = solve_document(parse(data), SolveOptions(workers=2)).solution.notes
+    assert any(n.startswith("--jobs 2 has no effect") and "coupled" in n for n in notes)
