@@ -17,7 +17,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from optimizer.errors import InstanceError, Path, Problem
-from optimizer.overrides import apply_all, scenario_overrides
+from optimizer.overrides import apply_all, scenario_overrides, set_by
 from optimizer.schema import Instance
 from optimizer.validate import semantic_problems
 from optimizer.yamlio import LineMap, line_of, read_yaml
@@ -78,10 +78,31 @@ def load(path: str | FsPath | None = None, overrides: Sequence[str] = (),
 def parse_text(text: str, file: str = "<instance>", overrides: Sequence[str] = (),
                scenarios: Sequence[str] = ()) -> Document:
     data, lines = read_yaml(text, file)
-    applied = [*scenario_overrides(data, scenarios), *overrides]
-    data = apply_all(data, applied)
-    document = parse(data, file, lines, sha256=hashlib.sha256(text.encode()).hexdigest())
+    from_scenarios = scenario_overrides(data, scenarios)
+    applied = [*from_scenarios, *overrides]
+    original, data = data, apply_all(data, applied)
+    try:
+        document = parse(data, file, lines, sha256=hashlib.sha256(text.encode()).hexdigest())
+    except InstanceError as exc:
+        if not applied:
+            raise
+        origin = {t: ("a scenario's override" if i < len(from_scenarios) else "--set")
+                  for i, t in reversed(list(enumerate(applied)))}
+        raise InstanceError(_blame([*exc.problems, *exc.warnings],
+                                   set_by(original, applied), origin)) from None
     return replace(document, overrides=tuple(applied))
+
+
+def _blame(problems: list[Problem], setters: dict[Path, str],
+           origin: dict[str, str]) -> list[Problem]:
+    """Problems in a value an override set say so: the file's line shows the old value."""
+    out = []
+    for p in problems:
+        owner = next((setters[p.path[:n]] for n in range(len(p.path), 0, -1)
+                      if p.path[:n] in setters), None)
+        out.append(p if owner is None else
+                   replace(p, message=f"{p.message} [set by {origin[owner]} {owner}]"))
+    return out
 
 
 def parse(

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from optimizer.errors import InstanceError, Problem
+from optimizer.errors import InstanceError, Path, Problem
 from optimizer.yamlio import read_yaml
 
 _PART = re.compile(r"([A-Za-z_][\w-]*)((?:\[[^\]]*\])*)")
@@ -87,33 +87,38 @@ def _multiply(value: Any, factor: float, text: str) -> Any:
     raise _error(text, f"cannot multiply {value!r}: not a number or a series")
 
 
-def apply(data: Any, override: Override) -> Any:
-    """A copy of ``data`` with ``override`` applied."""
+def _targets(root: dict[str, Any], override: Override) -> list[tuple[Any, Any, Path]]:
+    """The (container, key, path in the instance) pairs ``override`` edits in ``root["_"]``."""
     text = override.text
-    root = {"_": copy.deepcopy(data)}
-    targets: list[tuple[Any, Any]] = [(root, "_")]  # (container, key) pairs to edit
+    targets: list[tuple[Any, Any, Path]] = [(root, "_", ())]
     shown = ""
     for n, (key, selectors) in enumerate(override.path):
         last_part = n == len(override.path) - 1
         parent, shown = shown, f"{shown}.{key}" if shown else key
-        nxt: list[tuple[Any, Any]] = []
-        for container, k in targets:
+        nxt: list[tuple[Any, Any, Path]] = []
+        for container, k, path in targets:
             node = container[k]
             if not isinstance(node, dict):
                 raise _error(text, f"{parent or 'the instance'} is not a mapping")
             if key not in node and not (last_part and not selectors and override.op == "="):
                 raise _error(text, f"no field {shown!r} in the instance")
-            nxt.append((node, key))  # (setting an absent optional field is allowed)
+            nxt.append((node, key, (*path, key)))  # (setting an absent optional field is allowed)
         for selector in selectors:
-            nxt = [(container[k], i) for container, k in nxt
+            nxt = [(container[k], i, (*path, i)) for container, k, path in nxt
                    for i in _select(container[k], selector, shown, text)]
             shown += f"[{selector}]"
         targets = nxt
-    for container, k in targets:
+    return targets
+
+
+def apply(data: Any, override: Override) -> Any:
+    """A copy of ``data`` with ``override`` applied."""
+    root = {"_": copy.deepcopy(data)}
+    for container, k, _ in _targets(root, override):
         if override.op == "=":
             container[k] = copy.deepcopy(override.value)
         else:
-            container[k] = _multiply(container[k], float(override.value), text)
+            container[k] = _multiply(container[k], float(override.value), override.text)
     return root["_"]
 
 
@@ -121,6 +126,16 @@ def apply_all(data: Any, texts: Iterable[str]) -> Any:
     for text in texts:
         data = apply(data, parse_override(text))
     return data
+
+
+def set_by(data: Any, texts: Iterable[str]) -> dict[Path, str]:
+    """The instance paths each override sets (applied in order; the last one wins)."""
+    out: dict[Path, str] = {}
+    for text in texts:
+        override = parse_override(text)
+        out.update({path: text for _, _, path in _targets({"_": data}, override)})
+        data = apply(data, override)
+    return out
 
 
 def scenario_overrides(data: Any, names: Iterable[str]) -> list[str]:

@@ -87,6 +87,22 @@ def test_an_override_is_validated_like_the_file() -> None:
     (problem,) = info.value.problems
     assert problem.field == "sites[1].pue"
     assert "PUE must be >= 1" in problem.message
+    assert problem.message.endswith("[set by --set sites[far].pue=0.5]")
+
+
+def test_problems_say_which_override_set_the_value() -> None:
+    """The line points at the file's (old) value; the message names the override that set the
+    new one. A problem in a value no override touched says nothing more."""
+    text = TINY.read_text() + "scenarios:\n  bad: ['sites[*].capacity_mw=-1']\n"
+    text = text.replace("renewable_price: 20", "renewable_price: -20")
+    with pytest.raises(InstanceError) as info:
+        parse_text(text, "t.yaml", ["sites[near].capacity_mw=15", "sites[*].pue*=0.5"], ["bad"])
+    found = {p.field: p.message for p in info.value.problems}
+    assert found["sites[0].pue"].endswith("[set by --set sites[*].pue*=0.5]")
+    assert found["sites[1].capacity_mw"].endswith(
+        "[set by a scenario's override sites[*].capacity_mw=-1]")
+    assert "sites[0].capacity_mw" not in found  # set again, validly, by --set
+    assert "[set by" not in found["sites[1].renewable_price"]
 
 
 def test_an_override_solves_like_the_same_edit_by_hand() -> None:
