@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import replace
+from functools import partial
 
 import numpy as np
 import scipy.sparse as sp
@@ -90,17 +91,20 @@ def solve_by_period(lp: LinearProgram, options: SolveOptions,
     workers = period_workers(lp, options, T)
     fallback = ""
     results: list[RawResult] = []
+    # --time-limit bounds the whole solve: each period gets what is left of it
+    deadline = None if options.time_limit is None else time.time() + options.time_limit
+    task = partial(_solve_before, solve, options, deadline)
     if workers > 1:
         try:
             with ProcessPoolExecutor(workers,
                                      mp_context=multiprocessing.get_context("fork")) as pool:
-                results = list(pool.map(solve, subproblems(), [options] * T))
+                results = list(pool.map(task, subproblems()))
         except (BrokenProcessPool, OSError) as exc:  # a worker died, or no process could start
             fallback = f" (the worker processes failed: {type(exc).__name__}; solved here)"
             workers, results = 1, []
     if not results:
         for sub in subproblems():  # serial: stop at the first period that is not optimal
-            results.append(solve(sub, options))
+            results.append(task(sub))
             if results[-1].status is not Status.OPTIMAL:
                 break
     x = np.zeros(lp.n_vars)
@@ -123,6 +127,19 @@ def solve_by_period(lp: LinearProgram, options: SolveOptions,
         notes=[*first.notes, f"solved as {T} independent period LPs, {how}: no constraint "
                              "couples periods (exact; --no-decompose for one LP)"],
     )
+
+
+def _solve_before(solve: Callable[[LinearProgram, SolveOptions], RawResult],
+                  options: SolveOptions, deadline: float | None, lp: LinearProgram) -> RawResult:
+    """``solve`` with the time left until ``deadline`` (wall clock, shared by forked workers)
+    as its time limit; a period reached after the deadline is not started."""
+    if deadline is None:
+        return solve(lp, options)
+    left = deadline - time.time()
+    if left <= 0:
+        return RawResult(Status.TIME_LIMIT, options.backend, options.solver,
+                         message="the time limit was reached before this period was started")
+    return solve(lp, replace(options, time_limit=left))
 
 
 PARALLEL_MIN_VARS = 100_000  # below this, forking workers costs more than it saves

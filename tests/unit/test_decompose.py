@@ -127,3 +127,30 @@ def test_jobs_on_a_coupled_lp_says_it_has_no_effect() -> None:
     data["policy"]["carbon_cap_t"] = 1e9
     notes = solve_document(parse(data), SolveOptions(workers=2)).solution.notes
     assert any(n.startswith("--jobs 2 has no effect") and "coupled" in n for n in notes)
+
+
+def _slow_clp(lp: Any, options: SolveOptions) -> Any:
+    """CLP, 0.2 s slower per period: what a hard period LP would take."""
+    import time
+
+    from optimizer.backends import ortools_backend
+
+    time.sleep(0.2)
+    return ortools_backend.solve(lp, options)
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_the_time_limit_bounds_the_whole_decomposed_solve(
+        monkeypatch: pytest.MonkeyPatch, workers: int) -> None:
+    """Ten periods at 0.2 s each (1-2 s in all) under a 0.5 s limit: the periods due to start
+    after the deadline are not solved, and the whole ends near the limit with TIME_LIMIT."""
+    from optimizer import backends
+
+    monkeypatch.setitem(backends.BACKENDS, "ortools", _slow_clp)
+    doc = parse(generate(10, 4, 10, 2, seed=5))
+    run = solve_document(doc, SolveOptions(workers=workers, time_limit=0.5))
+    assert run.raw.status is Status.TIME_LIMIT
+    assert "before this period was started" in run.raw.message
+    # at most one period past the deadline per worker (with slack for a busy machine); the
+    # ten periods would take 2 s one after another
+    assert run.timings["solve"] < 0.5 + 0.2 + 0.5
