@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import importlib.util
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -30,6 +30,7 @@ from optimizer.backends.base import (
     capture_fd_output,
     note_threaded_solver,
 )
+from optimizer.backends.decompose import period_partition, solve_by_period
 from optimizer.model.lp import LinearProgram
 
 # HighsModelStatus name -> Status (a table test covers every member)
@@ -98,6 +99,9 @@ class WarmSolver:
         self._highs: Any = None
         self._kept: _Kept | None = None  # the LP HiGHS holds now
         self.warm_solves = 0
+        self.last_iterations = 0
+        self.last_how = ""
+        self._periods: list[WarmSolver] = []  # per period, when the LPs split into periods
         self.cold_solves = 0
         self.last_warm = False
 
@@ -211,9 +215,42 @@ class WarmSolver:
     def solve(self, lp: LinearProgram) -> RawResult:
         if lp.is_mip:
             self.reset()
+            self._periods = []
             result = backends.solve(lp, self.options)
             result.notes.append("warm: no (a MIP: solved cold by the default backend)")
             return result
+        partition = period_partition(lp) if self.options.decompose else None
+        if partition is None:
+            self._periods = []
+            return self._solve_one(lp)
+        return self._solve_by_period(lp, partition)
+
+    def _solve_by_period(self, lp: LinearProgram,
+                         partition: tuple[np.ndarray, np.ndarray]) -> RawResult:
+        """One warm solver per period, each kept between calls: the period LPs of the next
+        point start from their own previous bases (one after another, in this process)."""
+        T = int(partition[0].max()) + 1
+        if len(self._periods) != T:
+            self._periods = [WarmSolver(self.options) for _ in range(T)]
+        self.reset()  # the whole-model state, if any, is stale now
+        order = iter(self._periods)
+        result = solve_by_period(lp, replace(self.options, workers=1),
+                                 lambda sub, _options: next(order)._solve_one(sub), partition)
+        warm = sum(p.last_warm for p in self._periods)
+        iterations = sum(p.last_iterations for p in self._periods)
+        detail = self._periods[0].last_how
+        self.last_warm = warm == T
+        self.warm_solves += self.last_warm
+        self.cold_solves += not self.last_warm
+        note = (f"warm: yes ({T} period LPs from their previous bases, {iterations} simplex "
+                f"iterations in all; period 0: {detail})" if self.last_warm else
+                f"warm: no ({warm} of {T} period LPs warm, {iterations} simplex iterations in "
+                f"all; period 0: {detail})")
+        result.notes = [n for n in result.notes if not n.startswith("warm: ")] + [note]
+        result.backend, result.solver = "highspy", "highs-warm"
+        return result
+
+    def _solve_one(self, lp: LinearProgram) -> RawResult:
         start = time.perf_counter()
         warm = False
         how = ""
@@ -242,6 +279,7 @@ class WarmSolver:
         status = map_status(name)
         iterations = int(highs.getInfo().simplex_iteration_count)
         self.last_warm = warm
+        self.last_iterations, self.last_how = iterations, how
         if warm:
             self.warm_solves += 1
             note = f"warm: yes (simplex from the previous basis, {iterations} iterations; {how})"

@@ -106,6 +106,19 @@ def test_generated_price_sweep(seed: int) -> None:
     assert solver.cold_solves == 1
 
 
+def test_period_lps_are_kept_warm_one_solver_each() -> None:
+    """A generated LP splits into periods: each period keeps its own HiGHS, and the next point
+    starts every period from its previous basis, with the cold path's optimum."""
+    pytest.importorskip("highspy")
+    data = generate(12, 5, 6, 3, seed=8)
+    solver = WarmSolver()
+    _check(solver, data, [])
+    raw, _ = _check(solver, data, ["sites[*].price*=1.15"])
+    assert any(n.startswith("warm: yes (6 period LPs from their previous bases")
+               for n in raw.notes), raw.notes
+    assert any("independent period LPs" in n for n in raw.notes)
+
+
 @pytest.mark.parametrize(("share", "warm"), [(0.01, False), (1.0, True)])
 def test_coefficient_change_is_still_right(monkeypatch: pytest.MonkeyPatch, share: float,
                                            warm: bool) -> None:
