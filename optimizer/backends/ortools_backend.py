@@ -249,6 +249,10 @@ def _solve_proto(model: Any, lp: LinearProgram, opts: SolveOptions,
     name = linear_solver_pb2.MPSolverResponseStatus.Name(response.status)
     has_solution = len(response.variable_value) == lp.n_vars
     hit = opts.time_limit is not None and elapsed >= 0.95 * opts.time_limit
+    if name == "MPSOLVER_FEASIBLE" and not hit:
+        # CLP and CBC catch SIGINT themselves and stop early; with no limit to stop them, a
+        # merely feasible answer means Ctrl-C was pressed: pass it on (exit 130, no result)
+        raise KeyboardInterrupt
     status = map_status(PROTO_STATUS.get(name, Status.ERROR), has_solution, hit)
     result = RawResult(status, "ortools", solver, solve_s=elapsed, log=captured[0], notes=notes,
                        message=name + (f": {response.status_str}" if response.status_str else ""))

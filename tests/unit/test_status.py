@@ -111,3 +111,22 @@ def test_highs_threads_after_an_earlier_highs_solve_still_solves() -> None:
     second = solve_document(doc, SolveOptions(solver="highs", threads=2)).solution
     assert first.status is second.status is Status.OPTIMAL
     assert second.objective == first.objective == 14085.0
+
+
+def test_clp_stopped_early_without_a_limit_is_an_interrupt(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """CLP and CBC catch SIGINT and answer MPSOLVER_FEASIBLE; with no time limit that can only
+    be Ctrl-C, which must end the run (exit 130), not become an 'error' result."""
+    from ortools.linear_solver import pywraplp
+
+    from optimizer.backends.base import SolveOptions
+    from optimizer.load import load
+    from optimizer.pipeline import solve_document
+
+    def stopped(request: object, response: object) -> None:
+        response.status = linear_solver_pb2.MPSolverResponseStatus.Value(  # type: ignore[attr-defined]
+            "MPSOLVER_FEASIBLE")
+
+    monkeypatch.setattr(pywraplp.Solver, "SolveWithProto", staticmethod(stopped))
+    with pytest.raises(KeyboardInterrupt):
+        solve_document(load("instances/tiny.yaml"), SolveOptions(solver="clp", workers=1))
