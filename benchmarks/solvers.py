@@ -24,7 +24,7 @@ process-wide state, such as HiGHS's global thread scheduler, cannot reach the ot
   GLOP and PDLP read protobuf text format, HiGHS ``name=value`` lines (OR-Tools splits on
   newlines and commas and calls ``Highs::setOptionValue``);
 - ``highspy ...``: HiGHS from the highspy package, the LP passed column-wise as a ``HighsLp``
-  (as ``optimizer/warm.py`` does), ``solver`` set to ``simplex`` or ``ipm``. highspy is imported
+  (``optimizer.warm.highs_lp``), ``solver`` set to ``simplex`` or ``ipm``. highspy is imported
   in the forked child only, after OR-Tools (imported first, it makes OR-Tools' HiGHS crash).
 
 Wall time (``time.perf_counter``) runs from the ``LinearProgram`` to the objective: the model
@@ -72,6 +72,7 @@ from optimizer.load import parse
 from optimizer.model import formulate
 from optimizer.model.lp import LinearProgram
 from optimizer.report.files import write_atomic
+from optimizer.warm import highs_lp
 
 MEDIUM = (100, 30, 24, 4)
 LARGE = (300, 60, 24, 4)
@@ -233,22 +234,7 @@ def run_highspy(lp: LinearProgram, path: Path_, limit: float) -> dict[str, Any]:
         highs.setOptionValue("log_to_console", True)
         highs.setOptionValue("time_limit", float(limit))
         highs.setOptionValue("solver", path.solver)
-        A = lp.A.tocsc()
-        A.sort_indices()
-        model = highspy.HighsLp()
-        model.num_col_ = lp.n_vars
-        model.num_row_ = lp.n_rows
-        model.col_cost_ = np.asarray(lp.c, dtype=np.float64)
-        model.col_lower_ = np.asarray(lp.col_lb, dtype=np.float64)
-        model.col_upper_ = np.asarray(lp.col_ub, dtype=np.float64)
-        model.row_lower_ = np.asarray(lp.row_lb, dtype=np.float64)
-        model.row_upper_ = np.asarray(lp.row_ub, dtype=np.float64)
-        model.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-        model.a_matrix_.num_col_ = lp.n_vars
-        model.a_matrix_.num_row_ = lp.n_rows
-        model.a_matrix_.start_ = A.indptr.astype(np.int32)
-        model.a_matrix_.index_ = A.indices.astype(np.int32)
-        model.a_matrix_.value_ = np.asarray(A.data, dtype=np.float64)
+        model = highs_lp(lp)
         pass_status = highs.passModel(model)
         t1 = time.perf_counter()
         run_status = highs.run()

@@ -151,14 +151,7 @@ def solve(
     from optimizer.pipeline import solve_document
 
     _setup_logging(-1 if quiet else (1 if verbose else 0))
-    choices = SOLVER_CHOICES
-    if backend not in choices:
-        _usage(f"--backend must be one of {', '.join(choices)}, not {backend!r}")
-    if solver not in choices[backend]:
-        _usage(f"--solver {solver!r} is not available with --backend {backend}: "
-               f"choose one of {', '.join(choices[backend])}")
-    if time_limit is not None and time_limit <= 0:
-        _usage("--time-limit must be a positive number of seconds")
+    _check_solver(backend, solver, time_limit)
     options = SolveOptions(backend=backend, solver=solver, time_limit=time_limit, gap=gap,
                            threads=threads, log=log, decompose=decompose, workers=jobs,
                            prune=prune)
@@ -474,6 +467,17 @@ def _main(
     if version:
         typer.echo(f"eastwest {__version__}")
         raise typer.Exit(EXIT_OK)
+
+
+def _check_solver(backend: str, solver: str, time_limit: float | None) -> None:
+    """Exit 2 with a clear message for an unknown backend or solver, or a bad time limit."""
+    if backend not in SOLVER_CHOICES:
+        _usage(f"--backend must be one of {', '.join(SOLVER_CHOICES)}, not {backend!r}")
+    if solver not in SOLVER_CHOICES[backend]:
+        _usage(f"--solver {solver!r} is not available with --backend {backend}: "
+               f"choose one of {', '.join(SOLVER_CHOICES[backend])}")
+    if time_limit is not None and time_limit <= 0:
+        _usage("--time-limit must be a positive number of seconds")
 
 
 def main() -> None:

@@ -23,7 +23,6 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 from rich.progress import TimeElapsedColumn as Elapsed
 
 from optimizer import study as engine
-from optimizer.backends import SOLVER_CHOICES
 from optimizer.backends.base import SolveOptions
 from optimizer.cli import (
     EXIT_NO_SOLUTION,
@@ -32,6 +31,7 @@ from optimizer.cli import (
     InstanceArg,
     ScenarioOption,
     SetOption,
+    _check_solver,
     _report_problems,
     _safe_name,
     _setup_logging,
@@ -87,13 +87,7 @@ def _options(backend: str | None, solver: str | None, time_limit: float | None,
     time_limit = time_limit if time_limit is not None else (
         defaults.time_limit if defaults else None)
     gap = gap if gap is not None else (defaults.gap if defaults else None)
-    if backend not in SOLVER_CHOICES:
-        _usage(f"--backend must be one of {', '.join(SOLVER_CHOICES)}, not {backend!r}")
-    if solver not in SOLVER_CHOICES[backend]:
-        _usage(f"--solver {solver!r} is not available with --backend {backend}: "
-               f"choose one of {', '.join(SOLVER_CHOICES[backend])}")
-    if time_limit is not None and time_limit <= 0:
-        _usage("--time-limit must be a positive number of seconds")
+    _check_solver(backend, solver, time_limit)
     return SolveOptions(backend=backend, solver=solver, time_limit=time_limit, gap=gap)
 
 

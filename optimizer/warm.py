@@ -87,6 +87,29 @@ def map_status(name: str) -> Status:
     return HIGHS_STATUS.get(name, Status.ERROR)
 
 
+def highs_lp(lp: LinearProgram) -> Any:
+    """``lp`` as a highspy ``HighsLp``, the matrix column-wise (import highspy after OR-Tools)."""
+    import highspy
+
+    A = lp.A.tocsc()
+    A.sort_indices()
+    model = highspy.HighsLp()
+    model.num_col_ = lp.n_vars
+    model.num_row_ = lp.n_rows
+    model.col_cost_ = np.asarray(lp.c, dtype=np.float64)
+    model.col_lower_ = np.asarray(lp.col_lb, dtype=np.float64)
+    model.col_upper_ = np.asarray(lp.col_ub, dtype=np.float64)
+    model.row_lower_ = np.asarray(lp.row_lb, dtype=np.float64)
+    model.row_upper_ = np.asarray(lp.row_ub, dtype=np.float64)
+    model.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    model.a_matrix_.num_col_ = lp.n_vars
+    model.a_matrix_.num_row_ = lp.n_rows
+    model.a_matrix_.start_ = A.indptr.astype(np.int32)
+    model.a_matrix_.index_ = A.indices.astype(np.int32)
+    model.a_matrix_.value_ = np.asarray(A.data, dtype=np.float64)
+    return model
+
+
 class WarmSolver:
     """Solve a sequence of related LPs with one HiGHS instance, warm where the structure allows.
 
@@ -139,26 +162,9 @@ class WarmSolver:
             row_ub=np.asarray(lp.row_ub, dtype=np.float64).copy())
 
     def _pass_model(self, lp: LinearProgram) -> None:
-        import highspy
-
         if self._highs is None:
             self._highs = self._new_highs()
-        A = lp.A.tocsc()
-        A.sort_indices()
-        model = highspy.HighsLp()
-        model.num_col_ = lp.n_vars
-        model.num_row_ = lp.n_rows
-        model.col_cost_ = np.asarray(lp.c, dtype=np.float64)
-        model.col_lower_ = np.asarray(lp.col_lb, dtype=np.float64)
-        model.col_upper_ = np.asarray(lp.col_ub, dtype=np.float64)
-        model.row_lower_ = np.asarray(lp.row_lb, dtype=np.float64)
-        model.row_upper_ = np.asarray(lp.row_ub, dtype=np.float64)
-        model.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-        model.a_matrix_.num_col_ = lp.n_vars
-        model.a_matrix_.num_row_ = lp.n_rows
-        model.a_matrix_.start_ = A.indptr.astype(np.int32)
-        model.a_matrix_.index_ = A.indices.astype(np.int32)
-        model.a_matrix_.value_ = np.asarray(A.data, dtype=np.float64)
+        model = highs_lp(lp)
         self._highs.clearModel()  # also drops the old basis
         self._highs.passModel(model)
         self._remember(lp)
