@@ -13,19 +13,23 @@ per MW of IT load in period ``t`` (all costs scale with the same ``hours * weigh
   (grid power is always there), with ``grid = price + carbon_price * carbon_intensity``.
 
 **Dearer than unmet.** Where ``kappa[a] + saving[s,t] >= unmet_penalty[k]`` in every period, any
-flow on ``a`` can be left unmet instead at no extra cost. Not for hard classes (no penalty) or
-single-site classes, nor under a renewable floor (less load may mean less renewable power).
+flow on ``a`` can be left unmet instead at no extra cost. Not for hard classes (no penalty).
 
 **Dominated by a site with room to spare.** An *anchor* is an existing site whose IT capacity
 and power cap cover, in every period, all the demand that can reach it (deferrable energy counted
 as if served in one period): it never fills. Arc ``a`` is dominated by ``b = (r, s', k)`` to an
 anchor ``s'`` when ``kappa[b] + extra[s',t] <= kappa[a] + saving[s,t]`` in every period and ``b``
 crosses no corridor that ``a`` does not: moving flow from ``a`` to ``b`` is feasible and costs
-nothing. Not for
-single-site classes, nor under a carbon cap or a renewable floor (the move may add grid power).
-Arcs to anchors are never removed this way, so no chain of moves loops. The rule fires where a
-planner models a hub as effectively unlimited; no site of the shipped or generated instances
+nothing. Arcs to anchors are never removed this way, so no chain of moves loops. The rule fires
+where a planner models a hub as effectively unlimited; no site of the shipped or generated instances
 qualifies (each could be filled by the demand that reaches it).
+
+**Which families keep a rule exact** is read from the registry (``Family.presolve``, a
+:class:`~optimizer.model.family.Stance`), never listed here: a rule runs only on the arcs where
+every family either keeps it exact or adds no rows. On the shipped families: single-site classes
+(assignment) keep neither rule on their arcs; a carbon cap keeps only the first (leaving load
+unmet lowers emissions, moving it may raise them); a renewable floor neither; corridors keep the
+second only up to 62 corridors (the crossing test above is a bit mask).
 """
 
 from __future__ import annotations
@@ -35,6 +39,9 @@ import dataclasses
 import numpy as np
 
 from optimizer.compile import Arrays
+from optimizer.model import FAMILIES
+from optimizer.model.family import DEARER_THAN_UNMET as UNMET_RULE
+from optimizer.model.family import DOMINANCE, RULES, Family
 
 DEARER_THAN_UNMET = "dearer than leaving the demand unmet"
 DOMINATED = "dominated by an arc to a site with room to spare"
@@ -68,24 +75,42 @@ def anchors(arrays: Arrays) -> np.ndarray:
             & ~arrays.candidate)
 
 
+def exact_arcs(arrays: Arrays, families: list[Family] | None = None) -> dict[str, np.ndarray]:
+    """Per rule, the (A,) arcs on which it stays exact: every family of the registry either keeps
+    the rule or constrains elsewhere (``Stance.where``)."""
+    A = len(arrays.arc_region)
+    allowed = {rule: np.ones(A, dtype=bool) for rule in RULES}
+    for family in FAMILIES if families is None else families:
+        stance = family.presolve
+        broken = [rule for rule in RULES if rule not in stance.keeps]
+        if not broken:
+            continue
+        where = stance.where(arrays)
+        for rule in broken:
+            if isinstance(where, np.ndarray):
+                allowed[rule] &= ~where
+            elif where:
+                allowed[rule][:] = False
+    return allowed
+
+
 def prune_arcs(arrays: Arrays) -> Arrays:
     """``arrays`` without the arcs the two rules remove; ``arcs_removed`` counts them."""
     r, s, k = arrays.arc_region, arrays.arc_site, arrays.arc_class
     A = len(r)
     saving, extra = site_costs(arrays)
     kappa = arc_cost(arrays)
-    free = ~arrays.single[k]  # single-site classes: an assignment decision per arc, left alone
+    exact = exact_arcs(arrays)
     dearer = np.zeros(A, dtype=bool)
-    if arrays.min_renewable_share <= 0:
-        penalty = arrays.unmet_penalty[k]
-        soft = free & ~np.isnan(penalty)
+    penalty = arrays.unmet_penalty[k]
+    soft = exact[UNMET_RULE] & ~np.isnan(penalty)
+    if soft.any():
         least = saving.min(axis=1)  # in every period <=> in the cheapest one
         dearer[soft] = kappa[soft] + least[s[soft]] >= penalty[soft]
     dominated = np.zeros(A, dtype=bool)
     anchor = anchors(arrays)
-    if (arrays.carbon_cap is None and arrays.min_renewable_share <= 0 and anchor.any()
-            and len(arrays.corridor_ids) < 63):
-        dominated = _dominated(arrays, kappa, saving, extra, anchor) & free & ~dearer
+    if exact[DOMINANCE].any() and anchor.any():
+        dominated = _dominated(arrays, kappa, saving, extra, anchor) & exact[DOMINANCE] & ~dearer
     keep = ~(dearer | dominated)
     removed = {**arrays.arcs_removed, DEARER_THAN_UNMET: int(dearer.sum()),
                DOMINATED: int(dominated.sum())}

@@ -86,7 +86,8 @@ def solve_by_period(lp: LinearProgram, options: SolveOptions,
                               shape=(len(rs), len(cs)))
             yield replace(lp, c=lp.c[cs], A=A, row_lb=lp.row_lb[rs], row_ub=lp.row_ub[rs],
                           col_lb=lp.col_lb[cs], col_ub=lp.col_ub[cs], integer=lp.integer[cs],
-                          variables={}, rows={}, cost_matrix=lp.cost_matrix[:, cs])
+                          variables={}, rows={}, cost_matrix=lp.cost_matrix[:, cs],
+                          expressions={})
 
     workers = period_workers(lp, options, T)
     fallback = ""

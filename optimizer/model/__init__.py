@@ -1,14 +1,14 @@
 """Stage 3: Arrays -> LinearProgram, one module per constraint family.
 
-``FAMILIES`` is the ordered registry (oemof-style): adding a family is one module with a
-``define(arrays, builder)`` function and one line here. Families may use the variable blocks of
-the families before them.
+``FAMILIES`` is the ordered registry (oemof-style) of :class:`~optimizer.model.family.Family`
+records: adding a family is one module with a ``define(arrays, builder)`` function and its record
+(presolve stance, shadow prices, size), and one line here (docs/adding-a-family.md). Families may
+use the variable blocks and named expressions of the families before them.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from dataclasses import replace
 
 from optimizer.compile import Arrays
@@ -24,30 +24,38 @@ from optimizer.model import (
     policy,
     power,
 )
-from optimizer.model.lp import COST_CATEGORIES, Block, Builder, LinearProgram, ModelOptions
+from optimizer.model.family import Family, Price, Stance, check_registry
+from optimizer.model.lp import (
+    COST_CATEGORIES,
+    Block,
+    Builder,
+    Expression,
+    LinearProgram,
+    ModelOptions,
+)
 
-Family = Callable[[Arrays, Builder], None]
-
-FAMILIES: list[tuple[str, Family]] = [
-    ("demand", demand.define),
-    ("deferral", deferral.define),
-    ("assignment", assignment.define),
-    ("expansion", expansion.define),
-    ("capacity", capacity.define),
-    ("power", power.define),
-    ("network", network.define),
-    ("policy", policy.define),
+FAMILIES: list[Family] = [
+    demand.FAMILY,
+    deferral.FAMILY,
+    assignment.FAMILY,
+    expansion.FAMILY,
+    capacity.FAMILY,
+    power.FAMILY,
+    network.FAMILY,
+    policy.CARBON_CAP,
+    policy.RENEWABLE_SHARE,
 ]
+check_registry(FAMILIES)
 
-__all__ = ["COST_CATEGORIES", "FAMILIES", "Block", "LinearProgram", "ModelOptions", "formulate",
-           "unsupported"]
+__all__ = ["COST_CATEGORIES", "FAMILIES", "Block", "Expression", "Family", "LinearProgram",
+           "ModelOptions", "Price", "Stance", "formulate", "unsupported"]
 
 
 def formulate(arrays: Arrays, options: ModelOptions | None = None) -> LinearProgram:
     start = time.perf_counter()
     builder = Builder(options)
-    for _, define in FAMILIES:
-        define(arrays, builder)
+    for family in FAMILIES:
+        family.define(arrays, builder)
     lp = builder.build()
     return replace(lp, build_s=time.perf_counter() - start)
 

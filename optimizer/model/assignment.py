@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from optimizer.compile import Arrays
+from optimizer.model.family import Family, Stance, no_size
 from optimizer.model.lp import Builder
 
 
@@ -43,3 +44,13 @@ def define(arrays: Arrays, b: Builder) -> None:
     one = b.add_rows("assign_one", {"region": keys // len(arrays.classes),
                                     "class": keys % len(arrays.classes)}, lb=-np.inf, ub=1.0)
     b.add_terms(one.start + which, assign.ids(), 1.0)
+
+
+FAMILY = Family(
+    "assignment", define, size=no_size,
+    presolve=Stance(
+        frozenset(),
+        "an arc of a single-site class carries an all-or-nothing assignment decision: its flow "
+        "can be neither left unmet alone nor moved alone",
+        where=lambda arrays: arrays.single[arrays.arc_class]),
+    doc="single-site assignment: each region's demand of a class served by one site")

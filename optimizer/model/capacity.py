@@ -14,21 +14,20 @@ from __future__ import annotations
 import numpy as np
 
 from optimizer.compile import Arrays
+from optimizer.model.family import EXACT, Family, Price
 from optimizer.model.lp import Builder
 
 
 def define(arrays: Arrays, b: Builder) -> None:
     S, T = len(arrays.sites), len(arrays.periods)
     cand = arrays.candidate
-    flow = b.variables["flow"]
     rows = b.add_rows(
         "capacity",
         {"site": np.repeat(np.arange(S), T), "period": np.tile(np.arange(T), S)},
         lb=-np.inf,
         ub=np.repeat(np.where(cand, 0.0, arrays.capacity), T),
     )
-    site, t = flow.index["site"], flow.index["period"]
-    b.add_terms(rows.start + site * T + t, flow.ids(), 1.0)
+    b.add_terms_from(rows.ids(), b.expressions["it_load"])
 
     opened = b.variables["open"]
     os_ = opened.index["site"]
@@ -38,3 +37,16 @@ def define(arrays: Arrays, b: Builder) -> None:
     es = build.index["site"]
     b.add_terms(rows.start + np.repeat(es * T, T) + np.tile(np.arange(T), len(es)),
                 np.repeat(build.ids(), T), -np.repeat(arrays.exp_size, T))
+
+
+def size(arrays: Arrays) -> tuple[int, int]:
+    """One entry per flow variable (and the open/build terms, counted by expansion)."""
+    return 0, len(arrays.arc_region) * len(arrays.periods)
+
+
+FAMILY = Family(
+    "capacity", define, presolve=EXACT, size=size,
+    prices=(Price("capacity", "capacity", "site", "IT capacity", "{cur} per MW-year",
+                  "one more MW of IT capacity at {subject} would save {value:,.0f} {cur} "
+                  "a year{suffix}"),),
+    doc="IT load within each site's capacity (existing, opened and built) in every period")

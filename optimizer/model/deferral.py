@@ -15,6 +15,8 @@ from __future__ import annotations
 import numpy as np
 
 from optimizer.compile import Arrays
+from optimizer.model.demand import pair_counts
+from optimizer.model.family import EXACT, Family
 from optimizer.model.lp import Builder
 
 
@@ -47,3 +49,14 @@ def define(arrays: Arrays, b: Builder) -> None:
     b.add_terms(rows.start + sel, backlog.ids(), 1.0)
     prev = (t - 1) % T  # the same pair's previous period, cyclic
     b.add_terms(rows.start + sel, backlog.start + (np.arange(len(sel)) - t + prev), -1.0)
+
+
+def size(arrays: Arrays) -> tuple[int, int]:
+    """A backlog variable per deferrable pair and period, in two demand rows each."""
+    n = pair_counts(arrays)[1] * len(arrays.periods)
+    return n, 2 * n
+
+
+FAMILY = Family(
+    "deferral", define, presolve=EXACT, size=size,
+    doc="deferrable work: a cyclic backlog, each unit waiting at most max_delay_periods")

@@ -16,8 +16,14 @@ it arrived, so there ``u`` has no upper bound.
 Costs, with ``a[t] = hours[t] * weight[t]``::
 
     transfer = sum a[t] * data_gb_per_mwh[k] * transfer_cost[r,s] * x[r,s,k,t]
-    latency  = sum a[t] * latency_cost[k] * latency(r,s) * x[r,s,k,t]
-    unmet    = sum a[t] * unmet_penalty[k] * u[r,k,t]
+    latency  = sum latency_cost[k] * latency_mwh_ms[k]
+    unmet    = sum unmet_penalty[k] * unmet_energy[r,k,t]
+
+Named expressions (defined here, read by capacity, power, interpret and study goals)::
+
+    it_load[s,t]        = sum_{r,k} x[r,s,k,t]                        MW of IT load
+    latency_mwh_ms[k]   = sum_{r,s,t} a[t] * latency(r,s) * x[r,s,k,t]  MWh x ms a year
+    unmet_energy[r,k,t] = a[t] * u[r,k,t]                              MWh a year
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ from __future__ import annotations
 import numpy as np
 
 from optimizer.compile import Arrays
+from optimizer.model.family import EXACT, Family
 from optimizer.model.lp import Builder
 
 
@@ -32,6 +39,21 @@ def demand_pairs(arrays: Arrays) -> tuple[np.ndarray, np.ndarray]:
     """Region-class pairs with demand in some period: (region index, class index)."""
     pr, pk = np.nonzero(arrays.demand.sum(axis=2) > 0)
     return pr.astype(np.int64), pk.astype(np.int64)
+
+
+def pair_counts(arrays: Arrays) -> tuple[int, int]:
+    """(soft, deferrable): region-class pairs with demand whose class may go unmet, or wait."""
+    has = arrays.demand.sum(axis=2) > 0
+    return (int(has[:, ~np.isnan(arrays.unmet_penalty)].sum()),
+            int(has[:, arrays.max_delay > 0].sum()))
+
+
+def size(arrays: Arrays) -> tuple[int, int]:
+    """Flow and unmet variables; one demand-row entry for each."""
+    T = len(arrays.periods)
+    flows = len(arrays.arc_region) * T
+    soft = pair_counts(arrays)[0] * T
+    return flows + soft, flows + soft
 
 
 def define(arrays: Arrays, b: Builder) -> None:
@@ -74,10 +96,22 @@ def define(arrays: Arrays, b: Builder) -> None:
     )
     b.add_terms(rows.start + np.flatnonzero(soft), unmet.ids(), scale[soft])
 
-    # costs
+    # named expressions, and the costs written from them
     r, s, k = arrays.arc_region[arc], arrays.arc_site[arc], arrays.arc_class[arc]
+    S, K = len(arrays.sites), len(arrays.classes)
     a = annual[t_of]
+    b.add_expression("it_load", {"site": np.repeat(np.arange(S), T), "period": np.tile(t_range, S)},
+                     rows=s * T + t_of, cols=flow.ids())
+    latency = b.add_expression("latency_mwh_ms", {"class": np.arange(K)}, rows=k,
+                               cols=flow.ids(), weight=a, coef=arrays.latency[r, s])
+    unmet_energy = b.add_expression(
+        "unmet_energy", dict(unmet.index), rows=np.arange(unmet.size), cols=unmet.ids(),
+        weight=annual[row_t[soft]])
     b.add_cost("transfer", flow.ids(), a * arrays.data_gb[k] * arrays.transfer_cost[r, s])
-    b.add_cost("latency", flow.ids(), a * arrays.latency_cost[k] * arrays.latency[r, s])
-    b.add_cost("unmet", unmet.ids(),
-               annual[row_t[soft]] * arrays.unmet_penalty[pk[row_pair][soft]])
+    b.add_cost_from("latency", latency, arrays.latency_cost)
+    b.add_cost_from("unmet", unmet_energy, arrays.unmet_penalty[pk[row_pair][soft]])
+
+
+FAMILY = Family(
+    "demand", define, presolve=EXACT, size=size,
+    doc="flows and unmet demand; every region-class pair's demand met in each period")

@@ -26,6 +26,7 @@ from __future__ import annotations
 import numpy as np
 
 from optimizer.compile import Arrays
+from optimizer.model.family import EXACT, Family
 from optimizer.model.lp import Builder
 
 
@@ -71,3 +72,15 @@ def define(arrays: Arrays, b: Builder) -> None:
     vi = b.add_rows("open_bound", {"flow": sel}, lb=-np.inf, ub=0.0)
     b.add_terms(vi.ids(), flow.ids()[sel], 1.0)
     b.add_terms(vi.ids(), open_col[fs[sel]], -d)
+
+
+def size(arrays: Arrays) -> tuple[int, int]:
+    """Open and build variables; about two entries per flow (valid inequality, open term)."""
+    variables = len(arrays.exp_ids) + int(arrays.candidate.sum())
+    return variables, len(arrays.arc_region) * len(arrays.periods) * 2 * int(
+        arrays.candidate.any())
+
+
+FAMILY = Family(
+    "expansion", define, presolve=EXACT, size=size,
+    doc="candidate sites (open decisions) and expansion units, with their valid inequalities")

@@ -51,6 +51,48 @@ class Block:
 
 
 @dataclass(frozen=True)
+class Expression:
+    r"""A named linear expression over the variables, one value per member (GenX-style shared
+    expressions: defined once by the family that owns them, read by rows, reports and goals).
+
+    ``value[m] = sum over entries e with rows[e] == m of (x[cols[e]] * weight[e]) * coef[e]``.
+    ``weight`` is the hours a year an entry's period stands for (``a[t]``) in an annual quantity
+    (energy, emissions) and 1 in a power-valued one (IT load); ``coef`` is the per-MWh (or per-MW)
+    coefficient. Readers scale the two in this order, ``(weight * scale) * coef``, so that a cost
+    or a row written from an expression is the same float as when it was written by hand.
+    ``weight`` and ``coef`` may be scalars (broadcast).
+    """
+
+    name: str
+    index: dict[str, np.ndarray]  # coordinates of the members
+    rows: np.ndarray  # (entries,) member of each entry
+    cols: np.ndarray  # (entries,) variable of each entry
+    weight: np.ndarray | float
+    coef: np.ndarray | float
+
+    @property
+    def size(self) -> int:
+        return len(next(iter(self.index.values()))) if self.index else 0
+
+    def terms(self, scale: np.ndarray | float = 1.0) -> np.ndarray | float:
+        """Each entry's coefficient ``(weight * scale[member]) * coef``."""
+        if not np.isscalar(scale):
+            scale = np.asarray(scale)[self.rows]
+        return (self.weight * scale) * self.coef  # type: ignore[operator]
+
+    def value(self, x: np.ndarray) -> np.ndarray:
+        """(size,) the expression's value at ``x``."""
+        contrib = (x[self.cols] * self.weight) * self.coef
+        contrib = np.broadcast_to(contrib, self.rows.shape)
+        return np.bincount(self.rows, contrib, minlength=self.size).astype(float)
+
+    def coefficients(self, n_vars: int) -> np.ndarray:
+        """(n_vars,) the expression summed over its members, as objective coefficients."""
+        terms = np.broadcast_to(self.terms(), self.cols.shape)
+        return np.bincount(self.cols, terms, minlength=n_vars).astype(float)
+
+
+@dataclass(frozen=True)
 class LinearProgram:
     c: np.ndarray
     A: sp.csr_matrix
@@ -63,6 +105,7 @@ class LinearProgram:
     rows: dict[str, Block]
     cost_matrix: sp.csr_matrix
     build_s: float = 0.0
+    expressions: dict[str, Expression] = field(default_factory=dict)
 
     @property
     def n_vars(self) -> int:
@@ -123,6 +166,7 @@ class Builder:
         self._row_ub: list[np.ndarray] = []
         self._terms: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
         self._costs: list[tuple[int, np.ndarray, np.ndarray]] = []
+        self.expressions: dict[str, Expression] = {}
 
     def add_vars(
         self,
@@ -161,6 +205,28 @@ class Builder:
         rows = np.asarray(rows, dtype=np.int64)
         vals_arr = np.broadcast_to(np.asarray(vals, dtype=float), rows.shape)
         self._terms.append((rows, np.asarray(cols, dtype=np.int64), vals_arr))
+
+    def add_expression(self, name: str, index: dict[str, np.ndarray], rows: np.ndarray,
+                       cols: np.ndarray, weight: np.ndarray | float = 1.0,
+                       coef: np.ndarray | float = 1.0) -> Expression:
+        """Define the named expression ``name`` (see :class:`Expression`); once."""
+        if name in self.expressions:
+            raise ValueError(f"expression {name!r} is defined twice")
+        expr = Expression(name, index, np.asarray(rows, dtype=np.int64),
+                          np.asarray(cols, dtype=np.int64), weight, coef)
+        self.expressions[name] = expr
+        return expr
+
+    def add_terms_from(self, rows: np.ndarray, expr: Expression,
+                       scale: np.ndarray | float = 1.0) -> None:
+        """Coefficients ``A[rows[m], :] += scale[m] * expr[m]`` (``rows``: a global row per
+        member of the expression)."""
+        self.add_terms(np.asarray(rows)[expr.rows], expr.cols, expr.terms(scale))
+
+    def add_cost_from(self, category: str, expr: Expression,
+                      scale: np.ndarray | float = 1.0) -> None:
+        """Cost ``sum_m scale[m] * expr[m]`` in ``category`` (e.g. a price times emissions)."""
+        self.add_cost(category, expr.cols, expr.terms(scale))
 
     def add_cost(self, category: str, cols: np.ndarray, coeffs: np.ndarray | float) -> None:
         cols = np.asarray(cols, dtype=np.int64)
@@ -207,4 +273,5 @@ class Builder:
             variables=dict(self.variables),
             rows=dict(self.rows),
             cost_matrix=cost_matrix,
+            expressions=dict(self.expressions),
         )

@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from optimizer.compile import Arrays
+from optimizer.model.family import DEARER_THAN_UNMET, Family, Price, Stance
 from optimizer.model.lp import Builder
 
 GBPS_PER_GB_PER_HOUR = 8.0 / 3600.0
@@ -32,3 +33,26 @@ def define(arrays: Arrays, b: Builder) -> None:
     member = arrays.corridor_region[:, fr] & arrays.corridor_site[:, fs] & (coef > 0)[None, :]
     lidx, fidx = np.nonzero(member)
     b.add_terms(rows.start + lidx * T + ft[fidx], flow.ids()[fidx], coef[fidx])
+
+
+MAX_CORRIDORS_FOR_DOMINANCE = 62
+"""The dominance rule compares the corridors two arcs cross as a bit mask in an int64."""
+
+
+def size(arrays: Arrays) -> tuple[int, int]:
+    """About one entry per flow variable when there are corridors."""
+    return 0, len(arrays.arc_region) * len(arrays.periods) * int(arrays.corridor_region.any())
+
+
+FAMILY = Family(
+    "network", define, size=size,
+    presolve=Stance(
+        frozenset({DEARER_THAN_UNMET}),
+        "less load never breaks a corridor; the dominance rule moves load only to arcs that "
+        "cross no corridor the moved arc avoids, which it can test for up to 62 corridors",
+        where=lambda arrays: len(arrays.corridor_ids) > MAX_CORRIDORS_FOR_DOMINANCE),
+    prices=(Price("corridor", "corridor", "corridor", "corridor bandwidth",
+                  "{cur} per Gbps-year",
+                  "one more Gbps on the {subject} corridor would save {value:,.0f} {cur} "
+                  "a year{suffix}"),),
+    doc="bandwidth corridors between groups of regions and sites")

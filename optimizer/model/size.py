@@ -1,10 +1,11 @@
 """A size guard: estimate the model from the compiled arrays, before building it.
 
-The estimate counts the flow, unmet, backlog, grid and renewable variables and about three
-matrix entries per flow variable (demand, capacity and power-balance rows), plus corridor and
-valid-inequality entries. Memory is estimated at ``BYTES_PER_NONZERO`` per matrix entry:
-measured on the large benchmark LP (3.7 M non-zeros), the build peaked at 340 MB and the CLP
-solve at 1.3 GB above it, about 460 bytes per non-zero end to end (reports/benchmarks/build.md).
+The estimate is the sum of each family's own (``Family.size`` in the registry): the flow, unmet,
+backlog, grid, renewable and build variables, and about three matrix entries per flow variable
+(demand, capacity and power-balance rows), plus corridor and valid-inequality entries. Memory
+is estimated at ``BYTES_PER_NONZERO`` per matrix entry: measured on the large benchmark LP
+(3.7 M non-zeros), the build peaked at 340 MB and the CLP solve at 1.3 GB above it, about
+460 bytes per non-zero end to end (reports/benchmarks/build.md).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import numpy as np
 
 from optimizer.compile import Arrays
 from optimizer.errors import UsageError
+from optimizer.model import FAMILIES
 
 BYTES_PER_NONZERO = 500
 HEADROOM = 0.8  # use at most this share of the memory available
@@ -33,18 +35,11 @@ class SizeEstimate:
 
 
 def estimate(arrays: Arrays) -> SizeEstimate:
-    T = len(arrays.periods)
-    S = len(arrays.sites)
-    A = len(arrays.arc_region)
-    has = arrays.demand.sum(axis=2) > 0  # (R, K) pairs with demand
-    soft = int(has[:, ~np.isnan(arrays.unmet_penalty)].sum())
-    deferrable = int(has[:, arrays.max_delay > 0].sum())
-    flows = A * T
-    variables = (flows + (soft + deferrable) * T + 2 * S * T + len(arrays.exp_ids)
-                 + int(arrays.candidate.sum()))
-    per_flow = 3 + int(arrays.corridor_region.any()) + int(arrays.candidate.any()) * 2
-    capped = int(np.isfinite(arrays.power_cap).sum())
-    nonzeros = flows * per_flow + (soft + 2 * deferrable) * T + 2 * (S + capped) * T
+    """The model's size from the compiled arrays: the sum of the families' estimates."""
+    variables = nonzeros = 0
+    for family in FAMILIES:
+        v, nz = family.size(arrays)
+        variables, nonzeros = variables + v, nonzeros + nz
     return SizeEstimate(variables, nonzeros, nonzeros * BYTES_PER_NONZERO)
 
 
