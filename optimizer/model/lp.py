@@ -11,6 +11,7 @@ The objective is kept split by cost category (DESIGN.md §2) as a sparse matrix 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -78,7 +79,8 @@ class Expression:
         """Each entry's coefficient ``(weight * scale[member]) * coef``."""
         if not np.isscalar(scale):
             scale = np.asarray(scale)[self.rows]
-        return (self.weight * scale) * self.coef  # type: ignore[operator]
+        weighted: Any = self.weight
+        return weighted * scale * self.coef  # (weight * scale) * coef, in that order
 
     def value(self, x: np.ndarray) -> np.ndarray:
         """(size,) the expression's value at ``x``."""
