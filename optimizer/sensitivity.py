@@ -3,10 +3,12 @@
 Two sources:
 
 - **Shadow prices** from the LP duals of the solved run (``run.raw.duals``, d objective / d row
-  bound): a site's IT capacity and facility power cap (summed over the periods: per MW-year), a
-  corridor (per Gbps-year), the carbon cap (per tonne) and the renewable floor (per percentage
-  point of the share). For a MIP the duals come from the LP with the integer decisions fixed, so
-  they price a marginal change with the build plan held as it is.
+  bound), for every price the families of the registry offer (:mod:`optimizer.model.prices`):
+  a site's IT capacity and facility power cap (summed over the periods: per MW-year), a
+  corridor (per Gbps-year), the carbon cap (per tonne), the renewable floor (per percentage
+  point of the share), and whatever a new family declares. For a MIP the duals come from the
+  LP with the integer decisions fixed, so they price a marginal change with the build plan
+  held as it is.
 - **Latency limits**: for each class with a finite ``max_latency_ms``, the instance is
   re-validated with that limit relaxed by one step and solved again with the same options; the
   saving is the difference in objective (a discrete change, not a derivative).
@@ -20,27 +22,23 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-import numpy as np
-
 from optimizer.backends.base import SolveOptions
 from optimizer.load import parse
+from optimizer.model import FAMILIES
+from optimizer.model.prices import shadow_prices
 from optimizer.pipeline import Run, solve_document
 from optimizer.report.tables import Table
 
 REL_TOL = 1e-9  # a dual (or saving) below this, relative to the objective, does not bind
 
-KINDS = ("capacity", "power_cap", "corridor", "carbon_cap", "renewable_floor", "latency_limit")
+LATENCY_LIMIT = "latency_limit"
 NOTE = "note"  # a finding that is not ranked: an explanation (duals unavailable, MIP, ...)
 
-LABELS = {
-    "capacity": "IT capacity",
-    "power_cap": "power cap",
-    "corridor": "corridor bandwidth",
-    "carbon_cap": "carbon cap",
-    "renewable_floor": "renewable floor",
-    "latency_limit": "latency limit",
-    NOTE: "note",
-}
+KINDS = (*(p.kind for f in FAMILIES for p in f.prices), LATENCY_LIMIT)
+"""Every kind of finding, in the order ties are ranked: the registry's prices, then latency."""
+
+LABELS = {**{p.kind: p.label for f in FAMILIES for p in f.prices},
+          LATENCY_LIMIT: "latency limit", NOTE: "note"}
 
 
 @dataclass(frozen=True)
@@ -64,77 +62,12 @@ def _ms(value: float) -> str:
     return f"{value:g}"
 
 
-def _group_saving(duals: np.ndarray, run: Run, block: str, dim: str, groups: int) -> np.ndarray:
-    """Minus the duals of a row block summed per group (``dim`` of its index)."""
-    if block not in run.lp.rows or groups == 0:
-        return np.zeros(groups)
-    rows = run.lp.rows[block]
-    return -np.bincount(rows.index[dim], duals[rows.slice], minlength=groups) + 0.0
-
-
 def dual_findings(run: Run, tol: float) -> list[Finding]:
-    """Binding constraints priced by the LP duals (empty when there are none)."""
-    duals = run.raw.duals
-    if duals is None:
-        return []
-    arrays, cur = run.arrays, run.arrays.currency
-    mip = run.lp.is_mip
-    suffix = " (with the build decisions held fixed)" if mip else ""
-    out: list[Finding] = []
-
-    S = len(arrays.sites)
-    for s, value in enumerate(_group_saving(duals, run, "capacity", "site", S)):
-        if abs(value) > tol:
-            site = arrays.sites[s]
-            out.append(Finding(
-                "capacity", site, float(value), f"{cur} per MW-year",
-                f"one more MW of IT capacity at {site} would save {_num(value)} {cur} "
-                f"a year{suffix}"))
-
-    for s, value in enumerate(_group_saving(duals, run, "power_cap", "site", S)):
-        if abs(value) > tol:
-            site = arrays.sites[s]
-            out.append(Finding(
-                "power_cap", site, float(value), f"{cur} per MW-year",
-                f"one more MW of facility power allowed at {site} would save {_num(value)} "
-                f"{cur} a year{suffix}"))
-
-    L = len(arrays.corridor_ids)
-    for c, value in enumerate(_group_saving(duals, run, "corridor", "corridor", L)):
-        if abs(value) > tol:
-            cid = arrays.corridor_ids[c]
-            out.append(Finding(
-                "corridor", cid, float(value), f"{cur} per Gbps-year",
-                f"one more Gbps on the {cid} corridor would save {_num(value)} {cur} "
-                f"a year{suffix}"))
-
-    carbon = _group_saving(duals, run, "carbon_cap", "policy", 1)
-    if abs(carbon[0]) > tol:
-        value = float(carbon[0])
-        out.append(Finding(
-            "carbon_cap", "policy", value, f"{cur} per tonne-year",
-            f"allowing one more tonne of CO2 a year would save {_num(value, 1)} {cur} a year "
-            f"(the cap's implied carbon price){suffix}"))
-
-    if "renewable_share" in run.lp.rows and run.raw.x is not None:
-        # the row is sum a*(v - share*(g + v)) >= 0: lowering the share by dσ lowers the row's
-        # bound by F*dσ (F the facility energy a year), saving dual * F * dσ
-        row = run.lp.rows["renewable_share"]
-        per_mwh = float(duals[row.slice].sum())
-        if abs(per_mwh) > tol:
-            a = arrays.annual
-            S_, T = len(arrays.sites), len(arrays.periods)
-            g = run.raw.x[run.lp.variables["grid"].slice].reshape(S_, T)
-            v = run.raw.x[run.lp.variables["renewable"].slice].reshape(S_, T)
-            facility = float(((g + v) * a).sum())
-            value = per_mwh * facility / 100.0
-            share = 100.0 * arrays.min_renewable_share
-            out.append(Finding(
-                "renewable_floor", "policy", value, f"{cur} a year per percentage point",
-                f"lowering the renewable floor from {share:g}% to {share - 1:g}% would save "
-                f"{_num(value)} {cur} a year (each MWh that must move from grid to renewable "
-                f"supply costs {_num(per_mwh, 1)} {cur}){suffix}"))
-    return out
+    """Binding constraints priced by the LP duals, for every price the registry's families
+    offer (empty when there are no duals)."""
+    prices = shadow_prices(run.arrays, run.lp, run.raw.duals, run.raw.x)
+    return [Finding(p.kind, p.subject, p.value, p.unit, p.sentence)
+            for p in prices if abs(p.value) > tol]
 
 
 def latency_findings(
@@ -167,7 +100,7 @@ def latency_findings(
         saving = base - relaxed
         if abs(saving) > tol:
             out.append(Finding(
-                "latency_limit", cid, float(saving), f"{cur} a year per +{_ms(step_ms)} ms",
+                LATENCY_LIMIT, cid, float(saving), f"{cur} a year per +{_ms(step_ms)} ms",
                 f"relaxing {cid}'s latency limit from {_ms(limit)} to {_ms(limit + step_ms)} ms "
                 f"would save {_num(saving)} {cur} a year"))
     if run.lp.is_mip and out:

@@ -1,0 +1,107 @@
+"""The named, typed result of a solve (DESIGN.md §5): what :mod:`optimizer.interpret` builds from
+a solver's raw answer and every renderer reads.
+
+The solution JSON (version 1) is :meth:`Solution.to_dict`; ``shadow_prices`` lists every price the
+registry's families offer (:mod:`optimizer.model.prices`), by constraint and subject.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from optimizer import __version__
+from optimizer.backends.base import Status
+
+SOLUTION_VERSION = 1
+
+
+@dataclass(frozen=True)
+class FlowTable:
+    """Non-zero flows, columnar: indices into the name lists of the Solution."""
+
+    region: np.ndarray
+    site: np.ndarray
+    klass: np.ndarray
+    period: np.ndarray
+    mw: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.mw)
+
+
+@dataclass
+class Solution:
+    instance: str
+    currency: str
+    status: Status
+    objective: float | None
+    bound: float | None
+    gap: float | None
+    message: str
+    regions: list[str]
+    sites: list[str]
+    classes: list[str]
+    periods: list[str]
+    annual: np.ndarray  # (T,) hours a year each period stands for
+    costs: dict[str, float]
+    totals: dict[str, float]
+    flows: FlowTable
+    site_table: list[dict[str, Any]]
+    class_table: list[dict[str, Any]]
+    region_table: list[dict[str, Any]]
+    site_load: np.ndarray  # (S, T) IT MW
+    solver: dict[str, Any]
+    warnings: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    region_site_mwh: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))  # (R, S)
+    site_zone: list[str | None] = field(default_factory=list)
+    site_capacity: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (S,) after building
+    class_load: np.ndarray = field(default_factory=lambda: np.zeros((0, 0, 0)))  # (S, K, T) MW
+    renewable_available: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))  # (S, T)
+    build_table: list[dict[str, Any]] = field(default_factory=list)
+    corridor_table: list[dict[str, Any]] = field(default_factory=list)
+    policy: dict[str, Any] = field(default_factory=dict)
+    overrides: list[str] = field(default_factory=list)
+    shadow_prices: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def has_values(self) -> bool:
+        return self.objective is not None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The solution JSON, version 1 (DESIGN.md §5)."""
+        f = self.flows
+        flows = [
+            {"region": self.regions[r], "site": self.sites[s], "class": self.classes[k],
+             "period": self.periods[t], "mw": mw}
+            for r, s, k, t, mw in zip(f.region.tolist(), f.site.tolist(), f.klass.tolist(),
+                                      f.period.tolist(), f.mw.tolist(), strict=True)
+        ]
+        return {
+            "version": SOLUTION_VERSION,
+            "eastwest": __version__,
+            "instance": self.instance,
+            "overrides": self.overrides,
+            "currency": self.currency,
+            "status": self.status.value,
+            "message": self.message,
+            "objective": self.objective,
+            "bound": self.bound,
+            "gap": self.gap,
+            "costs": self.costs,
+            "totals": self.totals,
+            "flows": flows,
+            "sites": self.site_table,
+            "classes": self.class_table,
+            "regions": self.region_table,
+            "build": self.build_table,
+            "corridors": self.corridor_table,
+            "policy": self.policy,
+            "shadow_prices": self.shadow_prices,
+            "solver": self.solver,
+            "warnings": self.warnings,
+            "notes": self.notes,
+        }
