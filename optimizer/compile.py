@@ -8,6 +8,7 @@ national-scale models small. Everything here is numpy; nothing loops over arcs o
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -86,19 +87,21 @@ class Arrays:
                 "T": len(self.periods), "A": len(self.arc_region)}
 
 
-def compile_instance(instance: Instance) -> Arrays:
-    periods, hours, weight = period_table(instance)
-    T = len(periods)
-    prof = instance.profiles
-    sites, classes = instance.sites, instance.classes
-    class_ids = [k.id for k in classes]
-    site_ids = [s.id for s in sites]
-
-    demand = np.zeros((len(instance.regions), len(classes), T))
+def _demand(instance: Instance, T: int) -> np.ndarray:
+    """(R, K, T) MW, each region's demand per class expanded to the periods."""
+    class_ids = [k.id for k in instance.classes]
+    demand = np.zeros((len(instance.regions), len(class_ids), T))
     for i, region in enumerate(instance.regions):
         for kid, value in region.demand.items():
-            demand[i, class_ids.index(kid)] = stack([value], T, prof)[0]
+            demand[i, class_ids.index(kid)] = stack([value], T, instance.profiles)[0]
+    return demand
 
+
+def _arcs(instance: Instance, demand: np.ndarray) -> dict[str, Any]:
+    """Distances, latencies and the arcs (r, s, k) within each class's limit and allowed sites,
+    with the counts of those left out."""
+    sites, classes = instance.sites, instance.classes
+    site_ids = [s.id for s in sites]
     km = geo.distance_matrix(instance)
     latency = geo.latency_matrix(instance, km)
     max_latency = np.array(
@@ -108,7 +111,6 @@ def compile_instance(instance: Instance) -> Arrays:
     for i, k in enumerate(classes):
         if k.allowed_sites is not None:
             allowed[i] = np.isin(site_ids, k.allowed_sites)
-
     has_demand = demand.sum(axis=2) > 0  # (R, K)
     mask = (
         (latency[:, :, None] <= max_latency[None, None, :])
@@ -116,64 +118,96 @@ def compile_instance(instance: Instance) -> Arrays:
         & has_demand[:, None, :]
     )
     arc_region, arc_site, arc_class = np.nonzero(mask)
-
-    exps = [(j, e) for j, s in enumerate(sites) for e in s.expansions]
-    region_ids = [r.id for r in instance.regions]
-    corridors = instance.network.corridors
-    return Arrays(
-        name=instance.name or "instance",
-        currency=instance.currency,
-        regions=[r.id for r in instance.regions],
-        sites=site_ids,
-        zones=[s.zone for s in sites],
-        classes=class_ids,
-        periods=periods,
-        hours=hours,
-        weight=weight,
-        demand=demand,
-        capacity=np.array([s.capacity_mw for s in sites], dtype=float),
-        power_cap=np.array(
-            [np.inf if s.power_cap_mw is None else s.power_cap_mw for s in sites], dtype=float
-        ),
-        pue=stack([s.pue for s in sites], T, prof),
-        price=stack([s.price for s in sites], T, prof),
-        carbon_intensity=stack([s.carbon_intensity for s in sites], T, prof),
-        renewable=stack([s.renewable_mw for s in sites], T, prof),
-        renewable_price=np.array([s.renewable_price for s in sites], dtype=float),
-        km=km,
-        latency=latency,
-        transfer_cost=geo.transfer_matrix(instance, km),
-        max_latency=max_latency,
-        allowed=allowed,
-        data_gb=np.array([k.data_gb_per_mwh for k in classes], dtype=float),
-        unmet_penalty=np.array(
-            [np.nan if k.unmet_penalty is None else k.unmet_penalty for k in classes]
-        ),
-        latency_cost=np.array([k.latency_cost for k in classes], dtype=float),
-        arc_region=arc_region.astype(np.int64),
-        arc_site=arc_site.astype(np.int64),
-        arc_class=arc_class.astype(np.int64),
-        carbon_price=instance.policy.carbon_price,
-        open_cost=np.array([np.nan if s.open_cost is None else s.open_cost for s in sites],
-                           dtype=float),
-        exp_ids=[f"{site_ids[j]}/{e.id}" for j, e in exps],
-        exp_site=np.array([j for j, _ in exps], dtype=np.int64),
-        exp_size=np.array([e.size_mw for _, e in exps], dtype=float),
-        exp_cost=np.array([e.annual_cost for _, e in exps], dtype=float),
-        exp_max=np.array([e.max_units for _, e in exps], dtype=np.int64),
-        max_delay=np.array([k.max_delay_periods for k in classes], dtype=np.int64),
-        single=np.array([k.assignment == "single" for k in classes], dtype=bool),
-        corridor_ids=[c.id for c in corridors],
-        corridor_capacity=np.array([c.capacity_gbps for c in corridors], dtype=float),
-        corridor_region=np.array([np.isin(region_ids, c.regions) for c in corridors],
-                                 dtype=bool).reshape(len(corridors), len(region_ids)),
-        corridor_site=np.array([np.isin(site_ids, c.sites) for c in corridors],
-                               dtype=bool).reshape(len(corridors), len(site_ids)),
-        carbon_cap=instance.policy.carbon_cap_t,
-        min_renewable_share=instance.policy.min_renewable_share,
-        arcs_removed={
+    return {
+        "km": km, "latency": latency, "transfer_cost": geo.transfer_matrix(instance, km),
+        "max_latency": max_latency, "allowed": allowed,
+        "arc_region": arc_region.astype(np.int64), "arc_site": arc_site.astype(np.int64),
+        "arc_class": arc_class.astype(np.int64),
+        "arcs_removed": {
             "no demand": int((~has_demand).sum()) * len(sites),
             "beyond the latency limit or not allowed": int(has_demand.sum()) * len(sites)
             - len(arc_region),
         },
+    }
+
+
+def _sites(instance: Instance, T: int) -> dict[str, Any]:
+    sites, prof = instance.sites, instance.profiles
+    return {
+        "capacity": np.array([s.capacity_mw for s in sites], dtype=float),
+        "power_cap": np.array(
+            [np.inf if s.power_cap_mw is None else s.power_cap_mw for s in sites], dtype=float
+        ),
+        "pue": stack([s.pue for s in sites], T, prof),
+        "price": stack([s.price for s in sites], T, prof),
+        "carbon_intensity": stack([s.carbon_intensity for s in sites], T, prof),
+        "renewable": stack([s.renewable_mw for s in sites], T, prof),
+        "renewable_price": np.array([s.renewable_price for s in sites], dtype=float),
+    }
+
+
+def _classes(instance: Instance) -> dict[str, Any]:
+    classes = instance.classes
+    return {
+        "data_gb": np.array([k.data_gb_per_mwh for k in classes], dtype=float),
+        "unmet_penalty": np.array(
+            [np.nan if k.unmet_penalty is None else k.unmet_penalty for k in classes]
+        ),
+        "latency_cost": np.array([k.latency_cost for k in classes], dtype=float),
+        "max_delay": np.array([k.max_delay_periods for k in classes], dtype=np.int64),
+        "single": np.array([k.assignment == "single" for k in classes], dtype=bool),
+    }
+
+
+def _planning(instance: Instance) -> dict[str, Any]:
+    sites = instance.sites
+    exps = [(j, e) for j, s in enumerate(sites) for e in s.expansions]
+    return {
+        "open_cost": np.array([np.nan if s.open_cost is None else s.open_cost for s in sites],
+                              dtype=float),
+        "exp_ids": [f"{sites[j].id}/{e.id}" for j, e in exps],
+        "exp_site": np.array([j for j, _ in exps], dtype=np.int64),
+        "exp_size": np.array([e.size_mw for _, e in exps], dtype=float),
+        "exp_cost": np.array([e.annual_cost for _, e in exps], dtype=float),
+        "exp_max": np.array([e.max_units for _, e in exps], dtype=np.int64),
+    }
+
+
+def _network_and_policy(instance: Instance) -> dict[str, Any]:
+    region_ids = [r.id for r in instance.regions]
+    site_ids = [s.id for s in instance.sites]
+    corridors = instance.network.corridors
+    return {
+        "corridor_ids": [c.id for c in corridors],
+        "corridor_capacity": np.array([c.capacity_gbps for c in corridors], dtype=float),
+        "corridor_region": np.array([np.isin(region_ids, c.regions) for c in corridors],
+                                    dtype=bool).reshape(len(corridors), len(region_ids)),
+        "corridor_site": np.array([np.isin(site_ids, c.sites) for c in corridors],
+                                  dtype=bool).reshape(len(corridors), len(site_ids)),
+        "carbon_price": instance.policy.carbon_price,
+        "carbon_cap": instance.policy.carbon_cap_t,
+        "min_renewable_share": instance.policy.min_renewable_share,
+    }
+
+
+def compile_instance(instance: Instance) -> Arrays:
+    periods, hours, weight = period_table(instance)
+    T = len(periods)
+    demand = _demand(instance, T)
+    return Arrays(
+        name=instance.name or "instance",
+        currency=instance.currency,
+        regions=[r.id for r in instance.regions],
+        sites=[s.id for s in instance.sites],
+        zones=[s.zone for s in instance.sites],
+        classes=[k.id for k in instance.classes],
+        periods=periods,
+        hours=hours,
+        weight=weight,
+        demand=demand,
+        **_arcs(instance, demand),
+        **_sites(instance, T),
+        **_classes(instance),
+        **_planning(instance),
+        **_network_and_policy(instance),
     )

@@ -54,19 +54,11 @@ def _profiles(T: int) -> dict[str, np.ndarray]:
     }
 
 
-def generate(regions: int, sites: int, periods: int = 24, classes: int = 4,
-             seed: int = DEFAULT_SEED, name: str | None = None) -> dict[str, Any]:
-    """A v1 instance as a plain dict (as YAML would load it), deterministic from ``seed``."""
-    R, S, T, K = regions, sites, periods, classes
-    if not (R >= 1 and S >= 1 and T >= 1 and 1 <= K <= len(CLASSES)):
-        raise ValueError(f"need regions, sites, periods >= 1 and 1 <= classes <= {len(CLASSES)}")
-    rng = np.random.default_rng([seed, R, S, T, K])
-    shapes = _profiles(T)
-    chosen = CLASSES[:K]
+def _regions(rng: np.random.Generator, R: int, T: int, chosen: list[tuple[Any, ...]],
+             shapes: dict[str, np.ndarray]) -> list[dict[str, Any]]:
+    """Eastern cities; demand per class a diurnal shape with noise, a list of T values."""
     shares = np.array([c[4] for c in chosen])
     shares /= shares.sum()
-
-    # regions: eastern cities; demand per class a diurnal shape with noise, a list of T values
     region_mean = rng.lognormal(np.log(25.0), 0.8, size=R)  # MW, all classes
     region_list: list[dict[str, Any]] = []
     for i in range(R):
@@ -81,50 +73,66 @@ def generate(regions: int, sites: int, periods: int = 24, classes: int = 4,
             "location": [_r(rng.uniform(22, 41), 3), _r(rng.uniform(110, 122), 3)],
             "demand": demand,
         })
-    total_mean = sum(np.mean(v) for reg in region_list for v in reg["demand"].values())
+    return region_list
 
-    # sites: about 2/3 western clusters (cheap, greener power), 1/3 eastern (close to users)
-    n_west = round(S * 2 / 3)
+
+def _site(rng: np.random.Generator, j: int, west: bool, capacity: float, T: int,
+          has_solar: bool) -> dict[str, Any]:
+    """A western cluster (cheap, greener power) or an eastern site (close to users)."""
     tou = _tou_multiplier(T)
     h = np.arange(T) * 24.0 / T
     day_heat = np.exp(-(((h - 15.0) / 5.0) ** 2))
+    lon = rng.uniform(100, 110) if west else rng.uniform(110, 122)
+    site: dict[str, Any] = {
+        "id": f"s{j:02d}",
+        "zone": "west" if west else "east",
+        "location": [_r(rng.uniform(25, 42), 3), _r(lon, 3)],
+        "capacity_mw": _r(capacity, 1),
+    }
+    if west:
+        pue_max = rng.uniform(1.12, 1.25)
+        site["pue"] = _r(pue_max)
+        base_price = rng.uniform(260, 360)
+        site["carbon_intensity"] = _r(rng.uniform(0.55, 0.85))
+    else:
+        pue = rng.uniform(1.28, 1.42) + 0.08 * day_heat
+        pue_max = float(pue.max())
+        site["pue"] = _rlist(pue)
+        base_price = rng.uniform(520, 720)
+        site["carbon_intensity"] = _r(rng.uniform(0.45, 0.6))
+    site["price"] = _rlist(base_price * tou, 2)
+    if rng.random() < (0.6 if west else 0.2):
+        if rng.random() < 0.5 and has_solar:
+            site["renewable_mw"] = {"profile": "solar",
+                                    "max": _r(capacity * rng.uniform(0.3, 0.9), 1)}
+        else:  # wind: noisy, stronger at night
+            wind = capacity * rng.uniform(0.2, 0.6) * (
+                1.0 + 0.3 * np.cos(2 * np.pi * h / 24.0) + 0.2 * rng.standard_normal(T))
+            site["renewable_mw"] = _rlist(np.clip(wind, 0.0, None), 1)
+        site["renewable_price"] = _r(rng.uniform(180, 280), 2)
+    if rng.random() < 0.6:
+        site["power_cap_mw"] = _r(capacity * pue_max * rng.uniform(0.9, 1.1), 1)
+    return site
+
+
+def generate(regions: int, sites: int, periods: int = 24, classes: int = 4,
+             seed: int = DEFAULT_SEED, name: str | None = None) -> dict[str, Any]:
+    """A v1 instance as a plain dict (as YAML would load it), deterministic from ``seed``."""
+    R, S, T, K = regions, sites, periods, classes
+    if not (R >= 1 and S >= 1 and T >= 1 and 1 <= K <= len(CLASSES)):
+        raise ValueError(f"need regions, sites, periods >= 1 and 1 <= classes <= {len(CLASSES)}")
+    rng = np.random.default_rng([seed, R, S, T, K])
+    shapes = _profiles(T)
+    chosen = CLASSES[:K]
+    region_list = _regions(rng, R, T, chosen, shapes)
+    total_mean = sum(np.mean(v) for reg in region_list for v in reg["demand"].values())
+
+    # sites: about 2/3 western clusters, 1/3 eastern
+    n_west = round(S * 2 / 3)
     weights = rng.gamma(2.0, 1.0, size=S) * np.where(np.arange(S) < n_west, 1.5, 1.0)
     capacity = 1.3 * total_mean * weights / weights.sum()  # total = 1.3 x mean demand
     has_solar = bool(shapes["solar"].max() > 0)  # no daylight in a 1-period "day" at 0 h
-    site_list = []
-    for j in range(S):
-        west = j < n_west
-        lon = rng.uniform(100, 110) if west else rng.uniform(110, 122)
-        site: dict[str, Any] = {
-            "id": f"s{j:02d}",
-            "zone": "west" if west else "east",
-            "location": [_r(rng.uniform(25, 42), 3), _r(lon, 3)],
-            "capacity_mw": _r(capacity[j], 1),
-        }
-        if west:
-            pue_max = rng.uniform(1.12, 1.25)
-            site["pue"] = _r(pue_max)
-            base_price = rng.uniform(260, 360)
-            site["carbon_intensity"] = _r(rng.uniform(0.55, 0.85))
-        else:
-            pue = rng.uniform(1.28, 1.42) + 0.08 * day_heat
-            pue_max = float(pue.max())
-            site["pue"] = _rlist(pue)
-            base_price = rng.uniform(520, 720)
-            site["carbon_intensity"] = _r(rng.uniform(0.45, 0.6))
-        site["price"] = _rlist(base_price * tou, 2)
-        if rng.random() < (0.6 if west else 0.2):
-            if rng.random() < 0.5 and has_solar:
-                site["renewable_mw"] = {"profile": "solar",
-                                        "max": _r(capacity[j] * rng.uniform(0.3, 0.9), 1)}
-            else:  # wind: noisy, stronger at night
-                wind = capacity[j] * rng.uniform(0.2, 0.6) * (
-                    1.0 + 0.3 * np.cos(2 * np.pi * h / 24.0) + 0.2 * rng.standard_normal(T))
-                site["renewable_mw"] = _rlist(np.clip(wind, 0.0, None), 1)
-            site["renewable_price"] = _r(rng.uniform(180, 280), 2)
-        if rng.random() < 0.6:
-            site["power_cap_mw"] = _r(capacity[j] * pue_max * rng.uniform(0.9, 1.1), 1)
-        site_list.append(site)
+    site_list = [_site(rng, j, j < n_west, float(capacity[j]), T, has_solar) for j in range(S)]
 
     return {
         "version": 1,
@@ -143,5 +151,3 @@ def generate(regions: int, sites: int, periods: int = 24, classes: int = 4,
                     "transfer": {"per_gb": 0.02, "per_gb_per_1000km": 0.03}},
         "policy": {"carbon_price": 80.0},
     }
-
-

@@ -34,16 +34,23 @@ REL_TOL = 1e-9  # a dual (or saving) below this, relative to the objective, does
 LATENCY_LIMIT = "latency_limit"
 NOTE = "note"  # a finding that is not ranked: an explanation (duals unavailable, MIP, ...)
 
-KINDS = (*(p.kind for f in FAMILIES for p in f.prices), LATENCY_LIMIT)
-"""Every kind of finding, in the order ties are ranked: the registry's prices, then latency."""
 
-LABELS = {**{p.kind: p.label for f in FAMILIES for p in f.prices},
-          LATENCY_LIMIT: "latency limit", NOTE: "note"}
+
+def kinds() -> tuple[str, ...]:
+    """Every kind of finding, in the order ties are ranked: the prices of the registry's
+    families (read when called, so a family registered later is ranked too), then latency."""
+    return (*(p.kind for f in FAMILIES for p in f.prices), LATENCY_LIMIT)
+
+
+def labels() -> dict[str, str]:
+    """Short labels of the kinds of finding."""
+    return {**{p.kind: p.label for f in FAMILIES for p in f.prices},
+            LATENCY_LIMIT: "latency limit", NOTE: "note"}
 
 
 @dataclass(frozen=True)
 class Finding:
-    kind: str  # one of KINDS, or NOTE
+    kind: str  # one of kinds(), or NOTE
     subject: str  # site id, corridor id, class id, "policy"
     value: float  # currency a year per unit of relaxation (a saving; 0 for notes)
     unit: str  # e.g. "CNY per MW-year"
@@ -146,21 +153,23 @@ def sensitivity(
         lat, lat_notes = latency_findings(run, latency_step_ms, opts, tol)
         findings += lat
         notes += lat_notes
-    findings.sort(key=lambda f: (-abs(f.value), KINDS.index(f.kind), f.subject))
+    order = kinds()
+    findings.sort(key=lambda f: (-abs(f.value), order.index(f.kind), f.subject))
     return findings[:max(top, 0)] + notes
 
 
 def table(findings: list[Finding], currency: str = "CNY") -> Table:
     """The findings for the console and Markdown renderers."""
     rows: list[list[str]] = []
+    names = labels()
     rank = 0
     for f in findings:
         if f.ranked:
             rank += 1
-            rows.append([str(rank), LABELS.get(f.kind, f.kind), f.subject,
+            rows.append([str(rank), names.get(f.kind, f.kind), f.subject,
                          _num(f.value, 1 if abs(f.value) < 100 else 0), f.unit, f.sentence])
         else:
-            rows.append(["-", LABELS[NOTE], f.subject, "", "", f.sentence])
+            rows.append(["-", names[NOTE], f.subject, "", "", f.sentence])
     return Table(
         "Binding constraints, by shadow price",
         ["rank", "constraint", "subject", "shadow price/value", "unit", "in plain words"],

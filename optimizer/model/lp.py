@@ -220,10 +220,17 @@ class Builder:
         return expr
 
     def add_terms_from(self, rows: np.ndarray, expr: Expression,
-                       scale: np.ndarray | float = 1.0) -> None:
+                       scale: np.ndarray | float = 1.0,
+                       members: np.ndarray | None = None) -> None:
         """Coefficients ``A[rows[m], :] += scale[m] * expr[m]`` (``rows``: a global row per
-        member of the expression)."""
-        self.add_terms(np.asarray(rows)[expr.rows], expr.cols, expr.terms(scale))
+        member of the expression; ``members``: a mask of the members to use, default all)."""
+        rows = np.asarray(rows)
+        if members is None:
+            self.add_terms(rows[expr.rows], expr.cols, expr.terms(scale))
+            return
+        keep = np.asarray(members, dtype=bool)[expr.rows]
+        terms = np.broadcast_to(expr.terms(scale), expr.rows.shape)
+        self.add_terms(rows[expr.rows[keep]], expr.cols[keep], terms[keep])
 
     def add_cost_from(self, category: str, expr: Expression,
                       scale: np.ndarray | float = 1.0) -> None:
