@@ -51,6 +51,10 @@ class Block:
         return np.arange(self.start, self.stop)
 
 
+def _is_one(value: np.ndarray | float) -> bool:
+    return bool(np.isscalar(value) and value == 1.0)
+
+
 @dataclass(frozen=True)
 class Expression:
     r"""A named linear expression over the variables, one value per member (GenX-style shared
@@ -79,8 +83,12 @@ class Expression:
         """Each entry's coefficient ``(weight * scale[member]) * coef``."""
         if not np.isscalar(scale):
             scale = np.asarray(scale)[self.rows]
-        weighted: Any = self.weight
-        return weighted * scale * self.coef  # (weight * scale) * coef, in that order
+        out: Any = scale
+        if not _is_one(self.weight):  # multiplying by 1.0 is exact: skip the pass over entries
+            out = self.weight * out
+        if not _is_one(self.coef):
+            out = out * self.coef
+        return out
 
     def value(self, x: np.ndarray) -> np.ndarray:
         """(size,) the expression's value at ``x``."""
