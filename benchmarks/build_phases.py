@@ -136,8 +136,9 @@ def _phase_ortools_load(ctx: Context, meter: PeakMeter, repeats: int,
 
     lp = ctx.lp
     runs, model = repeat(lambda: to_model(lp), repeats, slow_s, meter)
-    return {"ortools_load": runs.record(model_vars=model.num_variables,
-                                        model_rows=model.num_constraints)}
+    # ModelBuilderHelper's counts are methods (a bound method does not pickle back)
+    return {"ortools_load": runs.record(model_vars=model.num_variables(),
+                                        model_rows=model.num_constraints())}
 
 
 def _phase_pulp(ctx: Context, meter: PeakMeter, repeats: int, slow_s: float) -> dict[str, Any]:
