@@ -5,8 +5,8 @@ Run from the repository root::
     python benchmarks/solvers.py [--quick] [--time-limit 300] [--period 12]
                                  [--paths clp,glop,...] [--out reports/benchmarks]
 
-Two LPs, generated in-process (``optimizer.generate.generate``, deterministic from ``--seed``),
-parsed, compiled and formulated as ``eastwest solve`` does:
+Two LPs, generated in-process (``sizes.build_lp``: ``optimizer.generate.generate``,
+deterministic from ``--seed``), parsed, compiled and formulated as ``eastwest solve`` does:
 
 - ``medium``: ``generate(100, 30, 24, 4)`` as one monolithic LP (219,504 variables);
 - ``period``: one period LP (``--period``, default 12) of the large instance
@@ -14,8 +14,9 @@ parsed, compiled and formulated as ``eastwest solve`` does:
   ``solve_by_period`` (``optimizer/backends/decompose.py``) slices it.
 
 ``--quick`` measures only the period LP. On each LP every path below is solved once, in its own
-process forked from the benchmark after the LP is built (a crash, a hard timeout or a solver's
-process-wide state, such as HiGHS's global thread scheduler, cannot reach the other paths):
+process forked from the benchmark after the LP is built (``harness.run_isolated``; a crash, a
+hard timeout, the time limit + 120 s, or a solver's process-wide state, such as HiGHS's global
+thread scheduler, cannot reach the other paths):
 
 - ``clp`` / ``glop``: ``ortools_backend.solve(lp, SolveOptions(solver=...))``, the package's own
   paths (CLP through the exported proto, GLOP through model_builder);
@@ -43,13 +44,9 @@ read the ratios, not the third digit.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import dataclasses
 import datetime as dt
-import json
-import multiprocessing as mp
 import re
-import shlex
 import shutil
 import sys
 import time
@@ -58,24 +55,22 @@ from typing import Any
 
 import numpy as np
 from benchinfo import machine
+from harness import command_line, ratio, run_isolated, write_report
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
+from sizes import LARGE, MEDIUM, build_lp
 
 import optimizer.backends  # noqa: F401 - OR-Tools before highspy (see HIGHS_SHADOWED)
 from optimizer.backends import ortools_backend
 from optimizer.backends.base import SolveOptions, capture_fd_output
 from optimizer.backends.decompose import period_partition
-from optimizer.compile import compile_instance
-from optimizer.generate import DEFAULT_SEED, generate
-from optimizer.load import parse
-from optimizer.model import formulate
+from optimizer.generate import DEFAULT_SEED
 from optimizer.model.lp import LinearProgram
-from optimizer.report.files import write_atomic
+from optimizer.report.console import to_rich
+from optimizer.report.markdown import table_md
+from optimizer.report.tables import Table
 from optimizer.warm import highs_lp
 
-MEDIUM = (100, 30, 24, 4)
-LARGE = (300, 60, 24, 4)
 REL = 1e-7
 GRACE_S = 120.0  # a child still alive this long after the time limit is killed
 PDLP_TOL = ("termination_criteria { simple_optimality_criteria { "
@@ -124,18 +119,9 @@ BY_NAME = {p.name: p for p in PATHS}
 SKIP_IF_TIMED_OUT = {"pdlp-1e-7": "pdlp"}  # tighter tolerance: no faster than the default
 
 
-def _machine() -> dict[str, Any]:
-    return machine("numpy", "scipy", "ortools", "highspy")
-
-
 # --------------------------------------------------------------------------------------------
 # The two LPs
 # --------------------------------------------------------------------------------------------
-
-
-def build_lp(size: tuple[int, int, int, int], seed: int) -> LinearProgram:
-    data = generate(*size, seed=seed)
-    return formulate(compile_instance(parse(data).instance))
 
 
 def period_lp(lp: LinearProgram, period: int) -> LinearProgram:
@@ -255,6 +241,8 @@ def run_highspy(lp: LinearProgram, path: Path_, limit: float) -> dict[str, Any]:
             "log": captured[0]}
 
 
+# each runner times its span: wall (perf_counter) and CPU (process_time: every thread of the
+# process), the model load included
 RUNNERS = {"backend": run_backend, "mb": run_mb, "mb-after-highs": run_mb_after_highs,
            "highspy": run_highspy}
 
@@ -290,43 +278,21 @@ def read_log(log: str) -> dict[str, Any]:
     return found
 
 
-def _child(conn: Any, lp: LinearProgram, path: Path_, limit: float) -> None:
-    try:  # CPU time (process_time: every thread of this process) over the timed span
-        result = RUNNERS[path.kind](lp, path, limit)
-    except Exception as exc:  # recorded, not raised: one path's failure is a result
-        result = {"status": "exception", "objective": None, "wall_s": None,
-                  "message": f"{type(exc).__name__}: {exc}"}
-    log = result.pop("log", "")
-    if log:
-        result.update(read_log(log))
-        result["log_tail"] = log[-1500:]
-    conn.send(result)
-    conn.close()
-
-
 def run_path(lp: LinearProgram, path: Path_, limit: float) -> dict[str, Any]:
-    """``path`` on ``lp`` in a forked child (it inherits the LP); crashes and hangs recorded."""
-    ctx = mp.get_context("fork")
-    recv, send = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=_child, args=(send, lp, path, limit), daemon=True)
-    t0 = time.perf_counter()
-    proc.start()
-    send.close()
-    result: dict[str, Any] | None = None
-    if recv.poll(limit + GRACE_S):
-        with contextlib.suppress(EOFError):
-            result = recv.recv()
-    proc.join(5)
-    if proc.is_alive():
-        proc.kill()
-        proc.join()
-    elapsed = time.perf_counter() - t0
-    if result is None:
-        code = proc.exitcode
-        why = (f"killed after {elapsed:.0f} s (hard timeout)" if elapsed >= limit + GRACE_S
-               else f"child died (exit code {code}; negative: signal)")
-        result = {"status": "crashed", "objective": None, "wall_s": None, "message": why}
-    result["process_s"] = elapsed
+    """``path`` on ``lp`` in a forked child (it inherits the LP, ``harness.run_isolated``);
+    exceptions, crashes and hangs are recorded, not raised: one path's failure is a result."""
+    run = run_isolated(RUNNERS[path.kind], lp, path, limit, start="fork",
+                       timeout=limit + GRACE_S)
+    if run.returned:
+        result = run.value
+        log = result.pop("log", "")
+        if log:
+            result.update(read_log(log))
+            result["log_tail"] = log[-1500:]
+    else:
+        result = {"status": "exception" if run.error else "crashed", "objective": None,
+                  "wall_s": None, "message": run.failure}
+    result["process_s"] = run.elapsed_s
     return result
 
 
@@ -391,22 +357,22 @@ def reading(entry: dict[str, Any]) -> str:
     comps = []
     for other in ("clp", "glop", "highs"):
         if other in by and other != fastest["path"]:
-            comps.append(f"{by[other]['wall_s'] / fastest['wall_s']:.2f}x faster than "
+            comps.append(f"{ratio(by[other]['wall_s'], fastest['wall_s']):.2f}x faster than "
                          f"{other} ({by[other]['wall_s']:.3f} s)")
     ranked = sorted(done, key=lambda r: r["wall_s"])
     if len(ranked) > 1 and ranked[1]["path"] not in ("clp", "glop", "highs"):
-        comps.append(f"{ranked[1]['wall_s'] / fastest['wall_s']:.2f}x faster than the "
+        comps.append(f"{ratio(ranked[1]['wall_s'], fastest['wall_s']):.2f}x faster than the "
                      f"runner-up {ranked[1]['path']} ({ranked[1]['wall_s']:.3f} s)")
     if comps:
         out[0] += ", " + ", ".join(comps)
     out[0] += (f"; the slowest finished path, {slowest['path']}, took "
-               f"{slowest['wall_s'] / fastest['wall_s']:.1f}x as long "
+               f"{ratio(slowest['wall_s'], fastest['wall_s']):.1f}x as long "
                f"({slowest['wall_s']:.1f} s).")
     if exact:
         fx = min(exact, key=lambda r: r["wall_s"])
         if fx is not fastest:
             out.append(f"Fastest with the objective within {REL:g} of CLP's: **{fx['path']}** "
-                       f"({fx['wall_s']:.3f} s, {by['clp']['wall_s'] / fx['wall_s']:.2f}x "
+                       f"({fx['wall_s']:.3f} s, {ratio(by['clp']['wall_s'], fx['wall_s']):.2f}x "
                        "CLP's speed).")
         elif "clp" in by and fastest["path"] != "clp":
             out.append(f"Its objective is within {REL:g} of CLP's.")
@@ -443,18 +409,8 @@ def render_markdown(record: dict[str, Any]) -> str:
         "|CLP's|. The machine is shared and noisy: read the ratios.", "",
     ]
     for entry in record["lps"]:
-        lp = entry["lp"]
-        out += [f"## {entry['title']}", "",
-                f"{lp['variables']:,} variables, {lp['rows']:,} rows, {lp['nonzeros']:,} "
-                f"non-zeros (built in {entry['build_s']:.1f} s).", "",
-                "| path | wall s | objective | rel. diff from CLP | status/notes |",
-                "|---|---:|---:|---:|---|"]
-        for r in entry["results"]:
-            label = BY_NAME[r["path"]].label
-            out.append(f"| `{r['path']}`: {label} | {_fmt_s(r.get('wall_s'))} | "
-                       f"{_fmt_obj(r.get('objective'))} | {_fmt_rel(r.get('rel_diff'))} | "
-                       f"{_notes(r).replace('|', '/')} |")
-        out += ["", f"**Reading.** {entry.get('reading', '')}", ""]
+        out += [table_md(lp_table(entry, markdown=True)),
+                f"**Reading.** {entry.get('reading', '')}", ""]
     if record.get("parameter_strings"):
         out += ["## Parameter strings as passed", ""]
         out += [f"- `{name}` ({solver}): `{params!r}`"
@@ -463,14 +419,23 @@ def render_markdown(record: dict[str, Any]) -> str:
     return "\n".join(out)
 
 
+def lp_table(entry: dict[str, Any], markdown: bool) -> Table:
+    """One LP's paths: in Markdown each path with its label, the LP's size as the caption."""
+    lp = entry["lp"]
+    rows = [[f"`{r['path']}`: {BY_NAME[r['path']].label}" if markdown else escape(r["path"]),
+             _fmt_s(r.get("wall_s")), _fmt_obj(r.get("objective")),
+             _fmt_rel(r.get("rel_diff")), _notes(r) if markdown else escape(_notes(r))]
+            for r in entry["results"]]
+    return Table(entry["title"], ["path", "wall s", "objective",
+                                  "rel. diff from CLP" if markdown else "rel. diff",
+                                  "status/notes"], rows,
+                 caption=f"{lp['variables']:,} variables, {lp['rows']:,} rows, "
+                         f"{lp['nonzeros']:,} non-zeros (built in {entry['build_s']:.1f} s)."
+                 if markdown else "", numeric={1, 2, 3})
+
+
 def print_table(console: Console, entry: dict[str, Any]) -> None:
-    table = Table(title=entry["title"], title_justify="left")
-    for i, h in enumerate(("path", "wall s", "objective", "rel. diff", "status/notes")):
-        table.add_column(h, justify="right" if i in (1, 2, 3) else "left")
-    for r in entry["results"]:
-        table.add_row(escape(r["path"]), _fmt_s(r.get("wall_s")), _fmt_obj(r.get("objective")),
-                      _fmt_rel(r.get("rel_diff")), escape(_notes(r)))
-    console.print(table)
+    console.print(to_rich(lp_table(entry, markdown=False)))
     console.print(escape(entry["reading"].replace("**", "")))
 
 
@@ -480,8 +445,7 @@ def save(record: dict[str, Any], out: Path) -> None:
         for r in entry["results"]:
             if r["kind"].startswith("mb") and r.get("highs_version"):
                 record["ortools_highs_version"] = r["highs_version"]
-    write_atomic(out / "solvers.json", json.dumps(record, indent=2, default=str) + "\n")
-    write_atomic(out / "solvers.md", render_markdown(record))
+    write_report(out, "solvers", record, render_markdown(record))
 
 
 # --------------------------------------------------------------------------------------------
@@ -489,7 +453,7 @@ def save(record: dict[str, Any], out: Path) -> None:
 # --------------------------------------------------------------------------------------------
 
 
-def main(argv: list[str] | None = None) -> int:
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     ap.add_argument("--quick", action="store_true", help="only the period LP")
     ap.add_argument("--time-limit", type=float, default=300.0, help="per path (s)")
@@ -504,17 +468,43 @@ def main(argv: list[str] | None = None) -> int:
         ap.error(f"unknown paths {unknown}; choose from {', '.join(BY_NAME)}")
     if "clp" not in names:
         names.insert(0, "clp")  # the reference
+    args.names = names
+    return args
+
+
+def solve_paths(lp: LinearProgram, entry: dict[str, Any], record: dict[str, Any],
+                args: argparse.Namespace, console: Console) -> None:
+    """Every path on ``lp``, each in its own forked process; the record saved after each."""
+    timed_out: set[str] = set()
+    for name in args.names:
+        path = BY_NAME[name]
+        blocker = SKIP_IF_TIMED_OUT.get(name)
+        if blocker in timed_out:
+            r = {"status": "skipped", "objective": None, "wall_s": None,
+                 "skipped": f"{blocker} hit the {args.time_limit:g} s time limit "
+                            "(this variant is no faster)"}
+        else:
+            r = run_path(lp, path, args.time_limit)
+        r = {"path": name, "kind": path.kind, "solver": path.solver, "params": path.params, **r}
+        if r["status"] == "time limit":
+            timed_out.add(name)
+        entry["results"].append(r)
+        save(record, args.out)
+        console.print(f"  {name:<22} {_fmt_s(r.get('wall_s')):>8} s  "
+                      f"{_fmt_obj(r.get('objective'))}  {escape(r['status'])}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
     console = Console(width=max(160, shutil.get_terminal_size().columns))
-    argv_used = sys.argv[1:] if argv is None else argv
     record: dict[str, Any] = {
         "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "command": ("python benchmarks/solvers.py " + shlex.join(argv_used)).strip(),
-        "machine": _machine(), "seed": args.seed, "time_limit_s": args.time_limit,
-        "rel_tol": REL, "lps": [],
-        "parameter_strings": [(n, BY_NAME[n].solver, BY_NAME[n].params) for n in names
+        "command": command_line("solvers.py", argv),
+        "machine": machine("numpy", "scipy", "ortools", "highspy"), "seed": args.seed,
+        "time_limit_s": args.time_limit, "rel_tol": REL, "lps": [],
+        "parameter_strings": [(n, BY_NAME[n].solver, BY_NAME[n].params) for n in args.names
                               if BY_NAME[n].params],
     }
-
     lps: list[tuple[str, str, Any]] = []
     if not args.quick:
         lps.append(("medium", f"medium: generate{MEDIUM}, one monolithic LP",
@@ -532,25 +522,7 @@ def main(argv: list[str] | None = None) -> int:
         record["lps"].append(entry)
         console.print(f"[bold]{escape(title)}[/]: {lp.n_vars:,} variables, {lp.n_rows:,} rows, "
                       f"{lp.nnz:,} non-zeros")
-        timed_out: set[str] = set()
-        for name in names:
-            path = BY_NAME[name]
-            blocker = SKIP_IF_TIMED_OUT.get(name)
-            if blocker in timed_out:
-                r = {"status": "skipped", "objective": None, "wall_s": None,
-                     "skipped": f"{blocker} hit the {args.time_limit:g} s time limit "
-                                "(this variant is no faster)"}
-            else:
-                r = run_path(lp, path, args.time_limit)
-            r = {"path": name, "kind": path.kind, "solver": path.solver, "params": path.params,
-                 **r}
-            if r["status"] == "time limit":
-                timed_out.add(name)
-            entry["results"].append(r)
-            save(record, args.out)
-            wall = r.get("wall_s")
-            console.print(f"  {name:<22} {_fmt_s(wall):>8} s  {_fmt_obj(r.get('objective'))}"
-                          f"  {escape(r['status'])}")
+        solve_paths(lp, entry, record, args, console)
         save(record, args.out)
         print_table(console, entry)
     console.print(f"wrote {args.out / 'solvers.md'} and {args.out / 'solvers.json'}")
