@@ -37,8 +37,8 @@ objective is compared with CLP's (relative difference, flagged beyond 1e-7). A r
 parameter string is recorded as such, not raised.
 
 Writes ``solvers.md`` and ``solvers.json`` under ``--out`` (atomically, after every path, so an
-interrupted run leaves what it measured). One solve per path on a shared, noisy 2-core machine:
-read the ratios, not the third digit.
+interrupted run leaves what it measured; rendered by ``benchmarks/solvers_report.py``). One
+solve per path on a shared, noisy 2-core machine: read the ratios, not the third digit.
 """
 
 from __future__ import annotations
@@ -55,10 +55,11 @@ from typing import Any
 
 import numpy as np
 from benchinfo import machine
-from harness import command_line, ratio, run_isolated, write_report
+from harness import command_line, run_isolated
 from rich.console import Console
 from rich.markup import escape
 from sizes import LARGE, MEDIUM, build_lp
+from solvers_report import REL, fmt_obj, fmt_s, print_table, save
 
 import optimizer.backends  # noqa: F401 - OR-Tools before highspy (see HIGHS_SHADOWED)
 from optimizer.backends import ortools_backend
@@ -66,12 +67,8 @@ from optimizer.backends.base import SolveOptions, capture_fd_output
 from optimizer.backends.decompose import period_partition
 from optimizer.generate import DEFAULT_SEED
 from optimizer.model.lp import LinearProgram
-from optimizer.report.console import to_rich
-from optimizer.report.markdown import table_md
-from optimizer.report.tables import Table
 from optimizer.warm import highs_lp
 
-REL = 1e-7
 GRACE_S = 120.0  # a child still alive this long after the time limit is killed
 PDLP_TOL = ("termination_criteria { simple_optimality_criteria { "
             "eps_optimal_relative: 1e-7 eps_optimal_absolute: 1e-7 } }")
@@ -116,6 +113,7 @@ PATHS: list[Path_] = [
     Path_("highspy-ipm", "highspy", "ipm", label="highspy `solver=ipm`"),
 ]
 BY_NAME = {p.name: p for p in PATHS}
+LABELS = {p.name: p.label for p in PATHS}
 SKIP_IF_TIMED_OUT = {"pdlp-1e-7": "pdlp"}  # tighter tolerance: no faster than the default
 
 
@@ -297,158 +295,6 @@ def run_path(lp: LinearProgram, path: Path_, limit: float) -> dict[str, Any]:
 
 
 # --------------------------------------------------------------------------------------------
-# Report
-# --------------------------------------------------------------------------------------------
-
-
-def _fmt_s(v: float | None) -> str:
-    return "–" if v is None else f"{v:.3f}" if v < 10 else f"{v:.1f}"
-
-
-def _fmt_obj(v: float | None) -> str:
-    return "–" if v is None else f"{v:.10e}"
-
-
-def _fmt_rel(v: float | None) -> str:
-    return "–" if v is None else "0" if v == 0 else f"{v:+.1e}"
-
-
-def _notes(r: dict[str, Any]) -> str:
-    parts = [r["status"]]
-    rel = r.get("rel_diff")
-    if rel is not None and abs(rel) > REL:
-        parts.append(f"objective off by more than {REL:g}")
-    if r["status"] != "optimal" and r.get("message"):
-        parts.append(r["message"].splitlines()[0][:160])
-    if r["status"] != "optimal" and r.get("log_errors"):
-        parts.append("log: " + " ".join(r["log_errors"])[:240])
-    it = r.get("iterations")
-    if it:
-        parts.append(" + ".join(f"{v:,} {k}" for k, v in it.items()) + " iterations")
-    if r.get("pdlp_point"):
-        parts.append(r["pdlp_point"].removeprefix("POINT_TYPE_").lower().replace("_", " "))
-    if r.get("cpu_s") and r.get("wall_s") and r["cpu_s"] > 1.2 * r["wall_s"]:
-        parts.append(f"CPU/wall {r['cpu_s'] / r['wall_s']:.1f}")
-    if r.get("skipped"):
-        parts = [f"skipped: {r['skipped']}"]
-    return "; ".join(parts)
-
-
-def finish_lp(entry: dict[str, Any]) -> None:
-    """Relative differences from CLP and the reading, from the results measured so far."""
-    results = entry["results"]
-    ref = next((r for r in results if r["path"] == "clp" and r.get("objective") is not None),
-               None)
-    for r in results:
-        r["rel_diff"] = (None if ref is None or r.get("objective") is None
-                         else (r["objective"] - ref["objective"]) / abs(ref["objective"]))
-    entry["reading"] = reading(entry)
-
-
-def reading(entry: dict[str, Any]) -> str:
-    done = [r for r in entry["results"] if r["status"] == "optimal" and r.get("wall_s")]
-    if not done:
-        return "No path finished."
-    by = {r["path"]: r for r in done}
-    fastest = min(done, key=lambda r: r["wall_s"])
-    exact = [r for r in done if r.get("rel_diff") is not None and abs(r["rel_diff"]) <= REL]
-    slowest = max(done, key=lambda r: r["wall_s"])
-    out = [f"Fastest: **{fastest['path']}** at {fastest['wall_s']:.3f} s"]
-    comps = []
-    for other in ("clp", "glop", "highs"):
-        if other in by and other != fastest["path"]:
-            comps.append(f"{ratio(by[other]['wall_s'], fastest['wall_s']):.2f}x faster than "
-                         f"{other} ({by[other]['wall_s']:.3f} s)")
-    ranked = sorted(done, key=lambda r: r["wall_s"])
-    if len(ranked) > 1 and ranked[1]["path"] not in ("clp", "glop", "highs"):
-        comps.append(f"{ratio(ranked[1]['wall_s'], fastest['wall_s']):.2f}x faster than the "
-                     f"runner-up {ranked[1]['path']} ({ranked[1]['wall_s']:.3f} s)")
-    if comps:
-        out[0] += ", " + ", ".join(comps)
-    out[0] += (f"; the slowest finished path, {slowest['path']}, took "
-               f"{ratio(slowest['wall_s'], fastest['wall_s']):.1f}x as long "
-               f"({slowest['wall_s']:.1f} s).")
-    if exact:
-        fx = min(exact, key=lambda r: r["wall_s"])
-        if fx is not fastest:
-            out.append(f"Fastest with the objective within {REL:g} of CLP's: **{fx['path']}** "
-                       f"({fx['wall_s']:.3f} s, {ratio(by['clp']['wall_s'], fx['wall_s']):.2f}x "
-                       "CLP's speed).")
-        elif "clp" in by and fastest["path"] != "clp":
-            out.append(f"Its objective is within {REL:g} of CLP's.")
-    if "clp" in by:
-        rank = [r["path"] for r in ranked].index("clp") + 1
-        out.append(f"CLP, the package's default, ranks {rank} of {len(done)} finished paths.")
-    off = [r for r in done if r.get("rel_diff") is not None and abs(r["rel_diff"]) > REL]
-    if off:
-        out.append("Objective off CLP's by more than 1e-7 relative: " + ", ".join(
-            f"{r['path']} ({r['rel_diff']:+.1e})" for r in off) + ".")
-    else:
-        out.append("No finished path's objective differs from CLP's by more than 1e-7 "
-                   "relative (largest: " + f"{max(abs(r['rel_diff']) for r in done):.1e}).")
-    other = [r for r in entry["results"] if r["status"] != "optimal"]
-    if other:
-        out.append("Not solved: " + ", ".join(
-            f"{r['path']} ({r.get('skipped') and 'skipped' or r['status']})" for r in other)
-            + ".")
-    return " ".join(out)
-
-
-def render_markdown(record: dict[str, Any]) -> str:
-    m = record["machine"]
-    out = [
-        "# Exact LP solver paths: CLP, GLOP, HiGHS, PDLP (OR-Tools) and highspy", "",
-        f"`{record['command']}` — {record['date']}, {m['cpu']}, {m['nproc']} CPUs, "
-        f"{m['memory_gb']} GB, Python {m['python']}, OR-Tools {m['ortools']} (HiGHS "
-        f"{record.get('ortools_highs_version') or '?'} inside), highspy {m['highspy']}, "
-        f"numpy {m['numpy']}, scipy {m['scipy']}, commit {m['git_commit']}.", "",
-        "One solve per path, each in its own process forked after the LP was built. Wall time: "
-        "from the `LinearProgram` to the objective (model load included: `to_model`, the proto "
-        "export for CLP, `passModel` for highspy; the split is in `solvers.json`). Time limit "
-        f"{record['time_limit_s']:g} s per path. Relative difference: (objective − CLP's) / "
-        "|CLP's|. The machine is shared and noisy: read the ratios.", "",
-    ]
-    for entry in record["lps"]:
-        out += [table_md(lp_table(entry, markdown=True)),
-                f"**Reading.** {entry.get('reading', '')}", ""]
-    if record.get("parameter_strings"):
-        out += ["## Parameter strings as passed", ""]
-        out += [f"- `{name}` ({solver}): `{params!r}`"
-                for name, solver, params in record["parameter_strings"]]
-        out.append("")
-    return "\n".join(out)
-
-
-def lp_table(entry: dict[str, Any], markdown: bool) -> Table:
-    """One LP's paths: in Markdown each path with its label, the LP's size as the caption."""
-    lp = entry["lp"]
-    rows = [[f"`{r['path']}`: {BY_NAME[r['path']].label}" if markdown else escape(r["path"]),
-             _fmt_s(r.get("wall_s")), _fmt_obj(r.get("objective")),
-             _fmt_rel(r.get("rel_diff")), _notes(r) if markdown else escape(_notes(r))]
-            for r in entry["results"]]
-    return Table(entry["title"], ["path", "wall s", "objective",
-                                  "rel. diff from CLP" if markdown else "rel. diff",
-                                  "status/notes"], rows,
-                 caption=f"{lp['variables']:,} variables, {lp['rows']:,} rows, "
-                         f"{lp['nonzeros']:,} non-zeros (built in {entry['build_s']:.1f} s)."
-                 if markdown else "", numeric={1, 2, 3})
-
-
-def print_table(console: Console, entry: dict[str, Any]) -> None:
-    console.print(to_rich(lp_table(entry, markdown=False)))
-    console.print(escape(entry["reading"].replace("**", "")))
-
-
-def save(record: dict[str, Any], out: Path) -> None:
-    for entry in record["lps"]:
-        finish_lp(entry)
-        for r in entry["results"]:
-            if r["kind"].startswith("mb") and r.get("highs_version"):
-                record["ortools_highs_version"] = r["highs_version"]
-    write_report(out, "solvers", record, render_markdown(record))
-
-
-# --------------------------------------------------------------------------------------------
 # Main
 # --------------------------------------------------------------------------------------------
 
@@ -489,9 +335,9 @@ def solve_paths(lp: LinearProgram, entry: dict[str, Any], record: dict[str, Any]
         if r["status"] == "time limit":
             timed_out.add(name)
         entry["results"].append(r)
-        save(record, args.out)
-        console.print(f"  {name:<22} {_fmt_s(r.get('wall_s')):>8} s  "
-                      f"{_fmt_obj(r.get('objective'))}  {escape(r['status'])}")
+        save(record, args.out, LABELS)
+        console.print(f"  {name:<22} {fmt_s(r.get('wall_s')):>8} s  "
+                      f"{fmt_obj(r.get('objective'))}  {escape(r['status'])}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -523,7 +369,7 @@ def main(argv: list[str] | None = None) -> int:
         console.print(f"[bold]{escape(title)}[/]: {lp.n_vars:,} variables, {lp.n_rows:,} rows, "
                       f"{lp.nnz:,} non-zeros")
         solve_paths(lp, entry, record, args, console)
-        save(record, args.out)
+        save(record, args.out, LABELS)
         print_table(console, entry)
     console.print(f"wrote {args.out / 'solvers.md'} and {args.out / 'solvers.json'}")
     return 0
