@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from harness import fmt_ratio, median, ratio
+from harness import fmt_ratio, median, ratio, rel_diff
 
 from optimizer.report.markdown import table_md
 from optimizer.report.tables import Table
@@ -89,7 +89,7 @@ def _objective_check(timed: dict[str, Any]) -> list[dict[str, Any]]:
     for name, p in objectives.items():
         obj = p.get("objective")
         tol = REL_TOL_PDLP if name.startswith("solve_pdlp") else REL_TOL
-        rel = None if obj is None or ref is None else abs(obj - ref) / max(abs(ref), 1.0)
+        rel = rel_diff(obj, ref)
         ok = p.get("status") == "optimal" and rel is not None and rel <= tol
         checks.append({"solver": name, "status": p.get("status"), "objective": obj,
                        "reference": ref_name, "rel_diff": rel, "tolerance": tol, "ok": ok})

@@ -12,7 +12,7 @@
 - A command: :func:`run_timed`, a subprocess under ``/usr/bin/time -f "%e %M"`` in its own
   session with a timeout; wall time, the largest process's peak RSS (``%M``) and, with
   :class:`TreeMemory`, the peak of the PSS summed over its process tree.
-- :func:`median`, :func:`ratio`, :func:`fmt_ratio`, the ``eastwest`` console script, the
+- :func:`median`, :func:`ratio`, :func:`rel_diff`, :func:`fmt_ratio`, the ``eastwest`` script, the
   command line of a run and its report files (JSON and Markdown, written atomically).
 """
 
@@ -189,6 +189,13 @@ def ratio(num: float | None, den: float | None) -> float | None:
     if num is None or den is None or den <= 0:
         return None
     return num / den
+
+
+def rel_diff(value: float | None, ref: float | None) -> float | None:
+    """``|value - ref| / max(|ref|, 1)``: how far an objective is from the reference's."""
+    if value is None or ref is None:
+        return None
+    return abs(value - ref) / max(abs(ref), 1.0)
 
 
 def fmt_ratio(x: float | None) -> str:

@@ -49,7 +49,7 @@ from pathlib import Path
 from typing import Any
 
 from benchinfo import machine
-from harness import command_line, eastwest, ratio, run_timed, write_report
+from harness import command_line, eastwest, ratio, rel_diff, run_timed, write_report
 from sizes import LADDER, LARGE, MEDIUM, XL, Size, generate_file, size_name
 
 from optimizer.generate import DEFAULT_SEED
@@ -132,8 +132,7 @@ def check_objectives(report: dict[str, Any]) -> None:
         base = _find(report, tuple(row["dims"]), "default")
         if row["path"] in SAME_LP and _ok(row) and _ok(base) and row.get("objective") is not None \
                 and base.get("objective") is not None:
-            ref = base["objective"]
-            row["rel_diff"] = abs(row["objective"] - ref) / max(abs(ref), 1.0)
+            row["rel_diff"] = rel_diff(row["objective"], base["objective"])
         else:
             row["rel_diff"] = None
 

@@ -35,7 +35,7 @@ from typing import Any
 
 import numpy as np
 from benchinfo import machine
-from harness import Clock, command_line, eastwest, ratio, run_timed, write_report
+from harness import Clock, command_line, eastwest, ratio, rel_diff, run_timed, write_report
 from rich.console import Console
 from sizes import MEDIUM, build_lp, generate, generate_file
 
@@ -104,12 +104,13 @@ def run_cli(instance: Path, points: int, jobs: int,
 
 def check(cold: list[float | None], warm: list[float | None], points: int) -> dict[str, Any]:
     """Warm against cold, point by point (relative ``REL``)."""
-    checks = []
+    checks, diffs = [], []
     for f, c, w in zip(factors(points), cold, warm, strict=True):
-        ok = c is not None and w is not None and abs(w - c) <= REL * max(1.0, abs(c))
+        rel = rel_diff(w, c)
+        ok = rel is not None and rel <= REL
         checks.append({"factor": f, "cold": c, "warm": w, "ok": ok})
-    worst = max((abs(ch["warm"] - ch["cold"]) / max(1.0, abs(ch["cold"]))
-                 for ch in checks if ch["ok"]), default=float("nan"))
+        diffs += [rel] if ok else []
+    worst = max(diffs, default=float("nan"))
     return {"ok": all(ch["ok"] for ch in checks), "rel": REL, "worst_rel": worst,
             "points": checks}
 
