@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import gc
 import resource
-import time
 from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
@@ -205,13 +204,12 @@ def _phase_pulp_cbc(ctx: Context, meter: PeakMeter, repeats: int,
     status, objective = "", None
     for _ in attempts(repeats, slow_s, runs):
         with measured(runs, meter):
-            t0 = time.perf_counter()
-            prob, _counts = pulp_build(arrays)
-            t1 = time.perf_counter()
-            prob.solve(pulp.PULP_CBC_CMD(msg=False))
-            t2 = time.perf_counter()
-        builds.append(t1 - t0)
-        solves.append(t2 - t1)
+            with Clock() as building:
+                prob, _counts = pulp_build(arrays)
+            with Clock() as solving:
+                prob.solve(pulp.PULP_CBC_CMD(msg=False))
+        builds.append(building.wall)
+        solves.append(solving.wall)
         status = pulp.LpStatus[prob.status]
         objective = pulp.value(prob.objective)
         del prob
@@ -299,15 +297,14 @@ def _stage_breakdown(instance: Any, repeats: int) -> dict[str, Any]:
         gc.collect()
         builder = Builder()
         for name, define in FAMILIES:
-            t0 = time.perf_counter()
-            define(arrays, builder)
-            samples[f"define: {name}"].append(time.perf_counter() - t0)
+            with Clock() as clock:
+                define(arrays, builder)
+            samples[f"define: {name}"].append(clock.wall)
         counts = {"A triplets": sum(len(t[0]) for t in getattr(builder, "_terms", [])),
                   "cost triplets": sum(len(t[1]) for t in getattr(builder, "_costs", []))}
-        t0 = time.perf_counter()
-        lp = builder.build()
-        samples["Builder.build (COO -> CSR of A and of the cost matrix)"].append(
-            time.perf_counter() - t0)
+        with Clock() as clock:
+            lp = builder.build()
+        samples["Builder.build (COO -> CSR of A and of the cost matrix)"].append(clock.wall)
         counts |= {"A nnz": lp.nnz, "cost_matrix nnz": int(lp.cost_matrix.nnz)}
         del lp, builder
     return {"median_s": {k: median(v) for k, v in samples.items()}, "counts": counts}

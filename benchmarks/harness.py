@@ -123,6 +123,11 @@ class Clock:
         self.sys = ru.ru_stime - self._ru.ru_stime
         self.minflt = ru.ru_minflt - self._ru.ru_minflt
 
+    @property
+    def cpu(self) -> float:
+        """User + system CPU seconds, every thread of the process."""
+        return self.user + self.sys
+
 
 class Runs:
     """The runs of one phase: wall times (the first one is cold: a fresh process), CPU times,

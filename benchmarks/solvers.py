@@ -28,13 +28,14 @@ thread scheduler, cannot reach the other paths):
   (``optimizer.warm.highs_lp``), ``solver`` set to ``simplex`` or ``ipm``. highspy is imported
   in the forked child only, after OR-Tools (imported first, it makes OR-Tools' HiGHS crash).
 
-Wall time (``time.perf_counter``) runs from the ``LinearProgram`` to the objective: the model
-load (``to_model`` / the proto export / ``passModel``) is included, and recorded separately in
-the JSON with the solver's own time. Every path has the time limit ``--time-limit`` (300 s); a
-PDLP variant that cannot be faster than one that hit it is skipped. Solver logs go to the raw
-file descriptors and are captured (``capture_fd_output``); their tails are kept in the JSON. The
-objective is compared with CLP's (relative difference, flagged beyond 1e-7). A rejected
-parameter string is recorded as such, not raised.
+Wall time (``harness.Clock``: ``time.perf_counter``; CPU time beside it) runs from the
+``LinearProgram`` to the objective: the model load (``to_model`` / the proto export /
+``passModel``) is included, and recorded separately in the JSON with the solver's own time.
+Every path has the time limit ``--time-limit`` (300 s); a PDLP variant that cannot be faster
+than one that hit it is skipped. Solver logs go to the raw file descriptors and are captured
+(``capture_fd_output``); their tails are kept in the JSON. The objective is compared with CLP's
+(relative difference, flagged beyond 1e-7). A rejected parameter string is recorded as such, not
+raised.
 
 Writes ``solvers.md`` and ``solvers.json`` under ``--out`` (atomically, after every path, so an
 interrupted run leaves what it measured; rendered by ``benchmarks/solvers_report.py``). One
@@ -49,13 +50,12 @@ import datetime as dt
 import re
 import shutil
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from benchinfo import machine
-from harness import command_line, run_isolated
+from harness import Clock, command_line, run_isolated
 from rich.console import Console
 from rich.markup import escape
 from sizes import LARGE, MEDIUM, build_lp
@@ -151,36 +151,35 @@ def period_lp(lp: LinearProgram, period: int) -> LinearProgram:
 
 
 def run_backend(lp: LinearProgram, path: Path_, limit: float) -> dict[str, Any]:
-    cpu0, t0 = time.process_time(), time.perf_counter()
-    raw = ortools_backend.solve(lp, SolveOptions(solver=path.solver, time_limit=limit))
-    wall = time.perf_counter() - t0
-    return {"status": raw.status.value, "objective": raw.objective, "wall_s": wall,
-            "cpu_s": time.process_time() - cpu0,
-            "solver_s": raw.solve_s, "load_s": wall - raw.solve_s, "message": raw.message,
-            "notes": raw.notes, "log": raw.log}
+    with Clock() as clock:
+        raw = ortools_backend.solve(lp, SolveOptions(solver=path.solver, time_limit=limit))
+    return {"status": raw.status.value, "objective": raw.objective, "wall_s": clock.wall,
+            "cpu_s": clock.cpu, "solver_s": raw.solve_s, "load_s": clock.wall - raw.solve_s,
+            "message": raw.message, "notes": raw.notes, "log": raw.log}
 
 
 def _mb_solve(lp: LinearProgram, solver_name: str, params: str,
               limit: float) -> dict[str, Any]:
     from ortools.linear_solver.python import model_builder_helper as mbh
 
-    cpu0, t0 = time.process_time(), time.perf_counter()
-    model = ortools_backend.to_model(lp)
-    t1 = time.perf_counter()
-    solver = mbh.ModelSolverHelper(solver_name)
-    if not solver.solver_is_supported():
+    with Clock() as load:
+        model = ortools_backend.to_model(lp)
+    with Clock() as run:
+        solver = mbh.ModelSolverHelper(solver_name)
+        supported = solver.solver_is_supported()
+        if supported:
+            if params:
+                solver.set_solver_specific_parameters(params)
+            solver.set_time_limit_in_seconds(limit)
+            solver.enable_output(True)
+            with capture_fd_output() as captured:
+                solver.solve(model)
+    if not supported:
         return {"status": "unavailable", "objective": None, "wall_s": None,
                 "message": f"{solver_name} is not in this OR-Tools build"}
-    if params:
-        solver.set_solver_specific_parameters(params)
-    solver.set_time_limit_in_seconds(limit)
-    solver.enable_output(True)
-    with capture_fd_output() as captured:
-        solver.solve(model)
-    t2, cpu = time.perf_counter(), time.process_time() - cpu0
     objective = float(solver.objective_value()) if solver.has_solution() else None
     name = solver.status().name
-    if t2 - t1 >= 0.95 * limit:
+    if run.wall >= 0.95 * limit:
         state = "time limit"
     elif name == "OPTIMAL":
         state = "optimal"
@@ -190,9 +189,9 @@ def _mb_solve(lp: LinearProgram, solver_name: str, params: str,
         state = "error"
     version = re.search(r"Running HiGHS (\d+\.\d+\.\d+)", captured[0])
     return {"status": state, "objective": objective if state == "optimal" else None,
-            "objective_at_stop": objective, "wall_s": t2 - t0, "cpu_s": cpu,
-            "solver_s": t2 - t1,
-            "load_s": t1 - t0, "message": f"{name}: {solver.status_string()}".rstrip(": "),
+            "objective_at_stop": objective, "wall_s": load.wall + run.wall,
+            "cpu_s": load.cpu + run.cpu, "solver_s": run.wall, "load_s": load.wall,
+            "message": f"{name}: {solver.status_string()}".rstrip(": "),
             "highs_version": version.group(1) if version else None,
             "log": captured[0]}
 
@@ -211,25 +210,25 @@ def run_mb_after_highs(lp: LinearProgram, path: Path_, limit: float) -> dict[str
 def run_highspy(lp: LinearProgram, path: Path_, limit: float) -> dict[str, Any]:
     import highspy  # here only: after OR-Tools (imported by optimizer, in the parent)
 
-    cpu0, t0 = time.process_time(), time.perf_counter()
     with capture_fd_output() as captured:
-        highs = highspy.Highs()
-        highs.setOptionValue("output_flag", True)
-        highs.setOptionValue("log_to_console", True)
-        highs.setOptionValue("time_limit", float(limit))
-        highs.setOptionValue("solver", path.solver)
-        model = highs_lp(lp)
-        pass_status = highs.passModel(model)
-        t1 = time.perf_counter()
-        run_status = highs.run()
-        t2, cpu = time.perf_counter(), time.process_time() - cpu0
+        with Clock() as load:
+            highs = highspy.Highs()
+            highs.setOptionValue("output_flag", True)
+            highs.setOptionValue("log_to_console", True)
+            highs.setOptionValue("time_limit", float(limit))
+            highs.setOptionValue("solver", path.solver)
+            model = highs_lp(lp)
+            pass_status = highs.passModel(model)
+        with Clock() as run:
+            run_status = highs.run()
     name = highs.getModelStatus().name
     info = highs.getInfo()
     state = ("time limit" if name == "kTimeLimit" else "optimal" if name == "kOptimal"
              else "error")
     objective = float(info.objective_function_value)
     return {"status": state, "objective": objective if state == "optimal" else None,
-            "wall_s": t2 - t0, "cpu_s": cpu, "solver_s": t2 - t1, "load_s": t1 - t0,
+            "wall_s": load.wall + run.wall, "cpu_s": load.cpu + run.cpu, "solver_s": run.wall,
+            "load_s": load.wall,
             "message": f"{name} (passModel {pass_status.name}, run {run_status.name})",
             "iterations": {"simplex": int(info.simplex_iteration_count),
                            "ipm": int(info.ipm_iteration_count),
@@ -239,8 +238,8 @@ def run_highspy(lp: LinearProgram, path: Path_, limit: float) -> dict[str, Any]:
             "log": captured[0]}
 
 
-# each runner times its span: wall (perf_counter) and CPU (process_time: every thread of the
-# process), the model load included
+# each runner times its span with harness.Clock: wall and CPU (user + system, every thread of
+# the process), the model load and the solve apart
 RUNNERS = {"backend": run_backend, "mb": run_mb, "mb-after-highs": run_mb_after_highs,
            "highspy": run_highspy}
 
@@ -359,10 +358,10 @@ def main(argv: list[str] | None = None) -> int:
                 lambda: period_lp(build_lp(LARGE, args.seed), args.period)))
 
     for key, title, make in lps:
-        t0 = time.perf_counter()
-        lp = make()
+        with Clock() as building:
+            lp = make()
         entry: dict[str, Any] = {
-            "key": key, "title": title, "build_s": time.perf_counter() - t0,
+            "key": key, "title": title, "build_s": building.wall,
             "lp": {"variables": lp.n_vars, "rows": lp.n_rows, "nonzeros": lp.nnz},
             "results": []}
         record["lps"].append(entry)
