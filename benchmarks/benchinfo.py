@@ -7,6 +7,7 @@ import os
 import platform
 import subprocess
 from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
 from typing import Any
 
 
@@ -15,6 +16,25 @@ def package_version(name: str) -> str:
         return version(name)
     except PackageNotFoundError:
         return "?"
+
+
+def _git(*args: str, cwd: str | Path | None = None) -> str | None:
+    """``git args`` (stdout, stripped), None where git or the checkout is missing."""
+    with contextlib.suppress(OSError, subprocess.SubprocessError):
+        return subprocess.run(["git", *args], capture_output=True, text=True, check=True,
+                              cwd=cwd).stdout.strip()
+    return None
+
+
+def git_commit(cwd: str | Path | None = None) -> str | None:
+    """The short commit checked out in ``cwd`` (default: the current folder)."""
+    return _git("rev-parse", "--short", "HEAD", cwd=cwd)
+
+
+def has_uncommitted_changes(path: str) -> bool | None:
+    """Whether ``path`` (below the current folder) differs from the commit; None: unknown."""
+    status = _git("status", "--porcelain", "--", path)
+    return None if status is None else bool(status)
 
 
 def machine(*packages: str) -> dict[str, Any]:
@@ -28,10 +48,6 @@ def machine(*packages: str) -> dict[str, Any]:
     mem_gb = None
     with contextlib.suppress(OSError, ValueError):
         mem_gb = round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1)
-    commit = None
-    with contextlib.suppress(OSError, subprocess.SubprocessError):
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
-                                text=True, check=True).stdout.strip()
     return {"nproc": os.cpu_count(), "cpu": cpu, "memory_gb": mem_gb,
             "platform": platform.platform(), "python": platform.python_version(),
-            **{name: package_version(name) for name in packages}, "git_commit": commit}
+            **{name: package_version(name) for name in packages}, "git_commit": git_commit()}

@@ -5,8 +5,8 @@ Run from the repository root::
     python benchmarks/solvers.py [--quick] [--time-limit 300] [--period 12]
                                  [--paths clp,glop,...] [--out reports/benchmarks]
 
-Two LPs, generated in-process (``optimizer.generate.generate``, deterministic from ``--seed``),
-parsed, compiled and formulated as ``eastwest solve`` does:
+Two LPs, generated in-process (``sizes.build_lp``: ``optimizer.generate.generate``,
+deterministic from ``--seed``), parsed, compiled and formulated as ``eastwest solve`` does:
 
 - ``medium``: ``generate(100, 30, 24, 4)`` as one monolithic LP (219,504 variables);
 - ``period``: one period LP (``--period``, default 12) of the large instance
@@ -14,8 +14,9 @@ parsed, compiled and formulated as ``eastwest solve`` does:
   ``solve_by_period`` (``optimizer/backends/decompose.py``) slices it.
 
 ``--quick`` measures only the period LP. On each LP every path below is solved once, in its own
-process forked from the benchmark after the LP is built (a crash, a hard timeout or a solver's
-process-wide state, such as HiGHS's global thread scheduler, cannot reach the other paths):
+process forked from the benchmark after the LP is built (``harness.run_isolated``; a crash, a
+hard timeout, the time limit + 120 s, or a solver's process-wide state, such as HiGHS's global
+thread scheduler, cannot reach the other paths):
 
 - ``clp`` / ``glop``: ``ortools_backend.solve(lp, SolveOptions(solver=...))``, the package's own
   paths (CLP through the exported proto, GLOP through model_builder);
@@ -27,56 +28,47 @@ process-wide state, such as HiGHS's global thread scheduler, cannot reach the ot
   (``optimizer.warm.highs_lp``), ``solver`` set to ``simplex`` or ``ipm``. highspy is imported
   in the forked child only, after OR-Tools (imported first, it makes OR-Tools' HiGHS crash).
 
-Wall time (``time.perf_counter``) runs from the ``LinearProgram`` to the objective: the model
-load (``to_model`` / the proto export / ``passModel``) is included, and recorded separately in
-the JSON with the solver's own time. Every path has the time limit ``--time-limit`` (300 s); a
-PDLP variant that cannot be faster than one that hit it is skipped. Solver logs go to the raw
-file descriptors and are captured (``capture_fd_output``); their tails are kept in the JSON. The
-objective is compared with CLP's (relative difference, flagged beyond 1e-7). A rejected
-parameter string is recorded as such, not raised.
+Wall time (``harness.Clock``: ``time.perf_counter``; CPU time beside it) runs from the
+``LinearProgram`` to the objective: the model load (``to_model`` / the proto export /
+``passModel``) is included, and recorded separately in the JSON with the solver's own time.
+Every path has the time limit ``--time-limit`` (300 s); a PDLP variant that cannot be faster
+than one that hit it is skipped. Solver logs go to the raw file descriptors and are captured
+(``capture_fd_output``); their tails are kept in the JSON. The objective is compared with CLP's
+(relative difference, flagged beyond 1e-7). A rejected parameter string is recorded as such, not
+raised.
 
 Writes ``solvers.md`` and ``solvers.json`` under ``--out`` (atomically, after every path, so an
-interrupted run leaves what it measured). One solve per path on a shared, noisy 2-core machine:
-read the ratios, not the third digit.
+interrupted run leaves what it measured; rendered by ``benchmarks/solvers_report.py``). One
+solve per path on a shared, noisy 2-core machine: read the ratios, not the third digit.
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import dataclasses
 import datetime as dt
-import json
-import multiprocessing as mp
 import re
-import shlex
 import shutil
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from benchinfo import machine
+from harness import Clock, command_line, run_isolated
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
+from sizes import LARGE, MEDIUM, build_lp
+from solvers_report import REL, fmt_obj, fmt_s, print_table, save
 
 import optimizer.backends  # noqa: F401 - OR-Tools before highspy (see HIGHS_SHADOWED)
 from optimizer.backends import ortools_backend
 from optimizer.backends.base import SolveOptions, capture_fd_output
 from optimizer.backends.decompose import period_partition
-from optimizer.compile import compile_instance
-from optimizer.generate import DEFAULT_SEED, generate
-from optimizer.load import parse
-from optimizer.model import formulate
+from optimizer.generate import DEFAULT_SEED
 from optimizer.model.lp import LinearProgram
-from optimizer.report.files import write_atomic
 from optimizer.warm import highs_lp
 
-MEDIUM = (100, 30, 24, 4)
-LARGE = (300, 60, 24, 4)
-REL = 1e-7
 GRACE_S = 120.0  # a child still alive this long after the time limit is killed
 PDLP_TOL = ("termination_criteria { simple_optimality_criteria { "
             "eps_optimal_relative: 1e-7 eps_optimal_absolute: 1e-7 } }")
@@ -121,21 +113,13 @@ PATHS: list[Path_] = [
     Path_("highspy-ipm", "highspy", "ipm", label="highspy `solver=ipm`"),
 ]
 BY_NAME = {p.name: p for p in PATHS}
+LABELS = {p.name: p.label for p in PATHS}
 SKIP_IF_TIMED_OUT = {"pdlp-1e-7": "pdlp"}  # tighter tolerance: no faster than the default
-
-
-def _machine() -> dict[str, Any]:
-    return machine("numpy", "scipy", "ortools", "highspy")
 
 
 # --------------------------------------------------------------------------------------------
 # The two LPs
 # --------------------------------------------------------------------------------------------
-
-
-def build_lp(size: tuple[int, int, int, int], seed: int) -> LinearProgram:
-    data = generate(*size, seed=seed)
-    return formulate(compile_instance(parse(data).instance))
 
 
 def period_lp(lp: LinearProgram, period: int) -> LinearProgram:
@@ -167,36 +151,35 @@ def period_lp(lp: LinearProgram, period: int) -> LinearProgram:
 
 
 def run_backend(lp: LinearProgram, path: Path_, limit: float) -> dict[str, Any]:
-    cpu0, t0 = time.process_time(), time.perf_counter()
-    raw = ortools_backend.solve(lp, SolveOptions(solver=path.solver, time_limit=limit))
-    wall = time.perf_counter() - t0
-    return {"status": raw.status.value, "objective": raw.objective, "wall_s": wall,
-            "cpu_s": time.process_time() - cpu0,
-            "solver_s": raw.solve_s, "load_s": wall - raw.solve_s, "message": raw.message,
-            "notes": raw.notes, "log": raw.log}
+    with Clock() as clock:
+        raw = ortools_backend.solve(lp, SolveOptions(solver=path.solver, time_limit=limit))
+    return {"status": raw.status.value, "objective": raw.objective, "wall_s": clock.wall,
+            "cpu_s": clock.cpu, "solver_s": raw.solve_s, "load_s": clock.wall - raw.solve_s,
+            "message": raw.message, "notes": raw.notes, "log": raw.log}
 
 
 def _mb_solve(lp: LinearProgram, solver_name: str, params: str,
               limit: float) -> dict[str, Any]:
     from ortools.linear_solver.python import model_builder_helper as mbh
 
-    cpu0, t0 = time.process_time(), time.perf_counter()
-    model = ortools_backend.to_model(lp)
-    t1 = time.perf_counter()
-    solver = mbh.ModelSolverHelper(solver_name)
-    if not solver.solver_is_supported():
+    with Clock() as load:
+        model = ortools_backend.to_model(lp)
+    with Clock() as run:
+        solver = mbh.ModelSolverHelper(solver_name)
+        supported = solver.solver_is_supported()
+        if supported:
+            if params:
+                solver.set_solver_specific_parameters(params)
+            solver.set_time_limit_in_seconds(limit)
+            solver.enable_output(True)
+            with capture_fd_output() as captured:
+                solver.solve(model)
+    if not supported:
         return {"status": "unavailable", "objective": None, "wall_s": None,
                 "message": f"{solver_name} is not in this OR-Tools build"}
-    if params:
-        solver.set_solver_specific_parameters(params)
-    solver.set_time_limit_in_seconds(limit)
-    solver.enable_output(True)
-    with capture_fd_output() as captured:
-        solver.solve(model)
-    t2, cpu = time.perf_counter(), time.process_time() - cpu0
     objective = float(solver.objective_value()) if solver.has_solution() else None
     name = solver.status().name
-    if t2 - t1 >= 0.95 * limit:
+    if run.wall >= 0.95 * limit:
         state = "time limit"
     elif name == "OPTIMAL":
         state = "optimal"
@@ -206,9 +189,9 @@ def _mb_solve(lp: LinearProgram, solver_name: str, params: str,
         state = "error"
     version = re.search(r"Running HiGHS (\d+\.\d+\.\d+)", captured[0])
     return {"status": state, "objective": objective if state == "optimal" else None,
-            "objective_at_stop": objective, "wall_s": t2 - t0, "cpu_s": cpu,
-            "solver_s": t2 - t1,
-            "load_s": t1 - t0, "message": f"{name}: {solver.status_string()}".rstrip(": "),
+            "objective_at_stop": objective, "wall_s": load.wall + run.wall,
+            "cpu_s": load.cpu + run.cpu, "solver_s": run.wall, "load_s": load.wall,
+            "message": f"{name}: {solver.status_string()}".rstrip(": "),
             "highs_version": version.group(1) if version else None,
             "log": captured[0]}
 
@@ -227,25 +210,25 @@ def run_mb_after_highs(lp: LinearProgram, path: Path_, limit: float) -> dict[str
 def run_highspy(lp: LinearProgram, path: Path_, limit: float) -> dict[str, Any]:
     import highspy  # here only: after OR-Tools (imported by optimizer, in the parent)
 
-    cpu0, t0 = time.process_time(), time.perf_counter()
     with capture_fd_output() as captured:
-        highs = highspy.Highs()
-        highs.setOptionValue("output_flag", True)
-        highs.setOptionValue("log_to_console", True)
-        highs.setOptionValue("time_limit", float(limit))
-        highs.setOptionValue("solver", path.solver)
-        model = highs_lp(lp)
-        pass_status = highs.passModel(model)
-        t1 = time.perf_counter()
-        run_status = highs.run()
-        t2, cpu = time.perf_counter(), time.process_time() - cpu0
+        with Clock() as load:
+            highs = highspy.Highs()
+            highs.setOptionValue("output_flag", True)
+            highs.setOptionValue("log_to_console", True)
+            highs.setOptionValue("time_limit", float(limit))
+            highs.setOptionValue("solver", path.solver)
+            model = highs_lp(lp)
+            pass_status = highs.passModel(model)
+        with Clock() as run:
+            run_status = highs.run()
     name = highs.getModelStatus().name
     info = highs.getInfo()
     state = ("time limit" if name == "kTimeLimit" else "optimal" if name == "kOptimal"
              else "error")
     objective = float(info.objective_function_value)
     return {"status": state, "objective": objective if state == "optimal" else None,
-            "wall_s": t2 - t0, "cpu_s": cpu, "solver_s": t2 - t1, "load_s": t1 - t0,
+            "wall_s": load.wall + run.wall, "cpu_s": load.cpu + run.cpu, "solver_s": run.wall,
+            "load_s": load.wall,
             "message": f"{name} (passModel {pass_status.name}, run {run_status.name})",
             "iterations": {"simplex": int(info.simplex_iteration_count),
                            "ipm": int(info.ipm_iteration_count),
@@ -255,6 +238,8 @@ def run_highspy(lp: LinearProgram, path: Path_, limit: float) -> dict[str, Any]:
             "log": captured[0]}
 
 
+# each runner times its span with harness.Clock: wall and CPU (user + system, every thread of
+# the process), the model load and the solve apart
 RUNNERS = {"backend": run_backend, "mb": run_mb, "mb-after-highs": run_mb_after_highs,
            "highspy": run_highspy}
 
@@ -290,198 +275,22 @@ def read_log(log: str) -> dict[str, Any]:
     return found
 
 
-def _child(conn: Any, lp: LinearProgram, path: Path_, limit: float) -> None:
-    try:  # CPU time (process_time: every thread of this process) over the timed span
-        result = RUNNERS[path.kind](lp, path, limit)
-    except Exception as exc:  # recorded, not raised: one path's failure is a result
-        result = {"status": "exception", "objective": None, "wall_s": None,
-                  "message": f"{type(exc).__name__}: {exc}"}
-    log = result.pop("log", "")
-    if log:
-        result.update(read_log(log))
-        result["log_tail"] = log[-1500:]
-    conn.send(result)
-    conn.close()
-
-
 def run_path(lp: LinearProgram, path: Path_, limit: float) -> dict[str, Any]:
-    """``path`` on ``lp`` in a forked child (it inherits the LP); crashes and hangs recorded."""
-    ctx = mp.get_context("fork")
-    recv, send = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=_child, args=(send, lp, path, limit), daemon=True)
-    t0 = time.perf_counter()
-    proc.start()
-    send.close()
-    result: dict[str, Any] | None = None
-    if recv.poll(limit + GRACE_S):
-        with contextlib.suppress(EOFError):
-            result = recv.recv()
-    proc.join(5)
-    if proc.is_alive():
-        proc.kill()
-        proc.join()
-    elapsed = time.perf_counter() - t0
-    if result is None:
-        code = proc.exitcode
-        why = (f"killed after {elapsed:.0f} s (hard timeout)" if elapsed >= limit + GRACE_S
-               else f"child died (exit code {code}; negative: signal)")
-        result = {"status": "crashed", "objective": None, "wall_s": None, "message": why}
-    result["process_s"] = elapsed
-    return result
-
-
-# --------------------------------------------------------------------------------------------
-# Report
-# --------------------------------------------------------------------------------------------
-
-
-def _fmt_s(v: float | None) -> str:
-    return "–" if v is None else f"{v:.3f}" if v < 10 else f"{v:.1f}"
-
-
-def _fmt_obj(v: float | None) -> str:
-    return "–" if v is None else f"{v:.10e}"
-
-
-def _fmt_rel(v: float | None) -> str:
-    return "–" if v is None else "0" if v == 0 else f"{v:+.1e}"
-
-
-def _notes(r: dict[str, Any]) -> str:
-    parts = [r["status"]]
-    rel = r.get("rel_diff")
-    if rel is not None and abs(rel) > REL:
-        parts.append(f"objective off by more than {REL:g}")
-    if r["status"] != "optimal" and r.get("message"):
-        parts.append(r["message"].splitlines()[0][:160])
-    if r["status"] != "optimal" and r.get("log_errors"):
-        parts.append("log: " + " ".join(r["log_errors"])[:240])
-    it = r.get("iterations")
-    if it:
-        parts.append(" + ".join(f"{v:,} {k}" for k, v in it.items()) + " iterations")
-    if r.get("pdlp_point"):
-        parts.append(r["pdlp_point"].removeprefix("POINT_TYPE_").lower().replace("_", " "))
-    if r.get("cpu_s") and r.get("wall_s") and r["cpu_s"] > 1.2 * r["wall_s"]:
-        parts.append(f"CPU/wall {r['cpu_s'] / r['wall_s']:.1f}")
-    if r.get("skipped"):
-        parts = [f"skipped: {r['skipped']}"]
-    return "; ".join(parts)
-
-
-def finish_lp(entry: dict[str, Any]) -> None:
-    """Relative differences from CLP and the reading, from the results measured so far."""
-    results = entry["results"]
-    ref = next((r for r in results if r["path"] == "clp" and r.get("objective") is not None),
-               None)
-    for r in results:
-        r["rel_diff"] = (None if ref is None or r.get("objective") is None
-                         else (r["objective"] - ref["objective"]) / abs(ref["objective"]))
-    entry["reading"] = reading(entry)
-
-
-def reading(entry: dict[str, Any]) -> str:
-    done = [r for r in entry["results"] if r["status"] == "optimal" and r.get("wall_s")]
-    if not done:
-        return "No path finished."
-    by = {r["path"]: r for r in done}
-    fastest = min(done, key=lambda r: r["wall_s"])
-    exact = [r for r in done if r.get("rel_diff") is not None and abs(r["rel_diff"]) <= REL]
-    slowest = max(done, key=lambda r: r["wall_s"])
-    out = [f"Fastest: **{fastest['path']}** at {fastest['wall_s']:.3f} s"]
-    comps = []
-    for other in ("clp", "glop", "highs"):
-        if other in by and other != fastest["path"]:
-            comps.append(f"{by[other]['wall_s'] / fastest['wall_s']:.2f}x faster than "
-                         f"{other} ({by[other]['wall_s']:.3f} s)")
-    ranked = sorted(done, key=lambda r: r["wall_s"])
-    if len(ranked) > 1 and ranked[1]["path"] not in ("clp", "glop", "highs"):
-        comps.append(f"{ranked[1]['wall_s'] / fastest['wall_s']:.2f}x faster than the "
-                     f"runner-up {ranked[1]['path']} ({ranked[1]['wall_s']:.3f} s)")
-    if comps:
-        out[0] += ", " + ", ".join(comps)
-    out[0] += (f"; the slowest finished path, {slowest['path']}, took "
-               f"{slowest['wall_s'] / fastest['wall_s']:.1f}x as long "
-               f"({slowest['wall_s']:.1f} s).")
-    if exact:
-        fx = min(exact, key=lambda r: r["wall_s"])
-        if fx is not fastest:
-            out.append(f"Fastest with the objective within {REL:g} of CLP's: **{fx['path']}** "
-                       f"({fx['wall_s']:.3f} s, {by['clp']['wall_s'] / fx['wall_s']:.2f}x "
-                       "CLP's speed).")
-        elif "clp" in by and fastest["path"] != "clp":
-            out.append(f"Its objective is within {REL:g} of CLP's.")
-    if "clp" in by:
-        rank = [r["path"] for r in ranked].index("clp") + 1
-        out.append(f"CLP, the package's default, ranks {rank} of {len(done)} finished paths.")
-    off = [r for r in done if r.get("rel_diff") is not None and abs(r["rel_diff"]) > REL]
-    if off:
-        out.append("Objective off CLP's by more than 1e-7 relative: " + ", ".join(
-            f"{r['path']} ({r['rel_diff']:+.1e})" for r in off) + ".")
+    """``path`` on ``lp`` in a forked child (it inherits the LP, ``harness.run_isolated``);
+    exceptions, crashes and hangs are recorded, not raised: one path's failure is a result."""
+    run = run_isolated(RUNNERS[path.kind], lp, path, limit, start="fork",
+                       timeout=limit + GRACE_S)
+    if run.returned:
+        result = run.value
+        log = result.pop("log", "")
+        if log:
+            result.update(read_log(log))
+            result["log_tail"] = log[-1500:]
     else:
-        out.append("No finished path's objective differs from CLP's by more than 1e-7 "
-                   "relative (largest: " + f"{max(abs(r['rel_diff']) for r in done):.1e}).")
-    other = [r for r in entry["results"] if r["status"] != "optimal"]
-    if other:
-        out.append("Not solved: " + ", ".join(
-            f"{r['path']} ({r.get('skipped') and 'skipped' or r['status']})" for r in other)
-            + ".")
-    return " ".join(out)
-
-
-def render_markdown(record: dict[str, Any]) -> str:
-    m = record["machine"]
-    out = [
-        "# Exact LP solver paths: CLP, GLOP, HiGHS, PDLP (OR-Tools) and highspy", "",
-        f"`{record['command']}` — {record['date']}, {m['cpu']}, {m['nproc']} CPUs, "
-        f"{m['memory_gb']} GB, Python {m['python']}, OR-Tools {m['ortools']} (HiGHS "
-        f"{record.get('ortools_highs_version') or '?'} inside), highspy {m['highspy']}, "
-        f"numpy {m['numpy']}, scipy {m['scipy']}, commit {m['git_commit']}.", "",
-        "One solve per path, each in its own process forked after the LP was built. Wall time: "
-        "from the `LinearProgram` to the objective (model load included: `to_model`, the proto "
-        "export for CLP, `passModel` for highspy; the split is in `solvers.json`). Time limit "
-        f"{record['time_limit_s']:g} s per path. Relative difference: (objective − CLP's) / "
-        "|CLP's|. The machine is shared and noisy: read the ratios.", "",
-    ]
-    for entry in record["lps"]:
-        lp = entry["lp"]
-        out += [f"## {entry['title']}", "",
-                f"{lp['variables']:,} variables, {lp['rows']:,} rows, {lp['nonzeros']:,} "
-                f"non-zeros (built in {entry['build_s']:.1f} s).", "",
-                "| path | wall s | objective | rel. diff from CLP | status/notes |",
-                "|---|---:|---:|---:|---|"]
-        for r in entry["results"]:
-            label = BY_NAME[r["path"]].label
-            out.append(f"| `{r['path']}`: {label} | {_fmt_s(r.get('wall_s'))} | "
-                       f"{_fmt_obj(r.get('objective'))} | {_fmt_rel(r.get('rel_diff'))} | "
-                       f"{_notes(r).replace('|', '/')} |")
-        out += ["", f"**Reading.** {entry.get('reading', '')}", ""]
-    if record.get("parameter_strings"):
-        out += ["## Parameter strings as passed", ""]
-        out += [f"- `{name}` ({solver}): `{params!r}`"
-                for name, solver, params in record["parameter_strings"]]
-        out.append("")
-    return "\n".join(out)
-
-
-def print_table(console: Console, entry: dict[str, Any]) -> None:
-    table = Table(title=entry["title"], title_justify="left")
-    for i, h in enumerate(("path", "wall s", "objective", "rel. diff", "status/notes")):
-        table.add_column(h, justify="right" if i in (1, 2, 3) else "left")
-    for r in entry["results"]:
-        table.add_row(escape(r["path"]), _fmt_s(r.get("wall_s")), _fmt_obj(r.get("objective")),
-                      _fmt_rel(r.get("rel_diff")), escape(_notes(r)))
-    console.print(table)
-    console.print(escape(entry["reading"].replace("**", "")))
-
-
-def save(record: dict[str, Any], out: Path) -> None:
-    for entry in record["lps"]:
-        finish_lp(entry)
-        for r in entry["results"]:
-            if r["kind"].startswith("mb") and r.get("highs_version"):
-                record["ortools_highs_version"] = r["highs_version"]
-    write_atomic(out / "solvers.json", json.dumps(record, indent=2, default=str) + "\n")
-    write_atomic(out / "solvers.md", render_markdown(record))
+        result = {"status": "exception" if run.error else "crashed", "objective": None,
+                  "wall_s": None, "message": run.failure}
+    result["process_s"] = run.elapsed_s
+    return result
 
 
 # --------------------------------------------------------------------------------------------
@@ -489,7 +298,7 @@ def save(record: dict[str, Any], out: Path) -> None:
 # --------------------------------------------------------------------------------------------
 
 
-def main(argv: list[str] | None = None) -> int:
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     ap.add_argument("--quick", action="store_true", help="only the period LP")
     ap.add_argument("--time-limit", type=float, default=300.0, help="per path (s)")
@@ -504,17 +313,43 @@ def main(argv: list[str] | None = None) -> int:
         ap.error(f"unknown paths {unknown}; choose from {', '.join(BY_NAME)}")
     if "clp" not in names:
         names.insert(0, "clp")  # the reference
+    args.names = names
+    return args
+
+
+def solve_paths(lp: LinearProgram, entry: dict[str, Any], record: dict[str, Any],
+                args: argparse.Namespace, console: Console) -> None:
+    """Every path on ``lp``, each in its own forked process; the record saved after each."""
+    timed_out: set[str] = set()
+    for name in args.names:
+        path = BY_NAME[name]
+        blocker = SKIP_IF_TIMED_OUT.get(name)
+        if blocker in timed_out:
+            r = {"status": "skipped", "objective": None, "wall_s": None,
+                 "skipped": f"{blocker} hit the {args.time_limit:g} s time limit "
+                            "(this variant is no faster)"}
+        else:
+            r = run_path(lp, path, args.time_limit)
+        r = {"path": name, "kind": path.kind, "solver": path.solver, "params": path.params, **r}
+        if r["status"] == "time limit":
+            timed_out.add(name)
+        entry["results"].append(r)
+        save(record, args.out, LABELS)
+        console.print(f"  {name:<22} {fmt_s(r.get('wall_s')):>8} s  "
+                      f"{fmt_obj(r.get('objective'))}  {escape(r['status'])}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
     console = Console(width=max(160, shutil.get_terminal_size().columns))
-    argv_used = sys.argv[1:] if argv is None else argv
     record: dict[str, Any] = {
         "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "command": ("python benchmarks/solvers.py " + shlex.join(argv_used)).strip(),
-        "machine": _machine(), "seed": args.seed, "time_limit_s": args.time_limit,
-        "rel_tol": REL, "lps": [],
-        "parameter_strings": [(n, BY_NAME[n].solver, BY_NAME[n].params) for n in names
+        "command": command_line("solvers.py", argv),
+        "machine": machine("numpy", "scipy", "ortools", "highspy"), "seed": args.seed,
+        "time_limit_s": args.time_limit, "rel_tol": REL, "lps": [],
+        "parameter_strings": [(n, BY_NAME[n].solver, BY_NAME[n].params) for n in args.names
                               if BY_NAME[n].params],
     }
-
     lps: list[tuple[str, str, Any]] = []
     if not args.quick:
         lps.append(("medium", f"medium: generate{MEDIUM}, one monolithic LP",
@@ -523,35 +358,17 @@ def main(argv: list[str] | None = None) -> int:
                 lambda: period_lp(build_lp(LARGE, args.seed), args.period)))
 
     for key, title, make in lps:
-        t0 = time.perf_counter()
-        lp = make()
+        with Clock() as building:
+            lp = make()
         entry: dict[str, Any] = {
-            "key": key, "title": title, "build_s": time.perf_counter() - t0,
+            "key": key, "title": title, "build_s": building.wall,
             "lp": {"variables": lp.n_vars, "rows": lp.n_rows, "nonzeros": lp.nnz},
             "results": []}
         record["lps"].append(entry)
         console.print(f"[bold]{escape(title)}[/]: {lp.n_vars:,} variables, {lp.n_rows:,} rows, "
                       f"{lp.nnz:,} non-zeros")
-        timed_out: set[str] = set()
-        for name in names:
-            path = BY_NAME[name]
-            blocker = SKIP_IF_TIMED_OUT.get(name)
-            if blocker in timed_out:
-                r = {"status": "skipped", "objective": None, "wall_s": None,
-                     "skipped": f"{blocker} hit the {args.time_limit:g} s time limit "
-                                "(this variant is no faster)"}
-            else:
-                r = run_path(lp, path, args.time_limit)
-            r = {"path": name, "kind": path.kind, "solver": path.solver, "params": path.params,
-                 **r}
-            if r["status"] == "time limit":
-                timed_out.add(name)
-            entry["results"].append(r)
-            save(record, args.out)
-            wall = r.get("wall_s")
-            console.print(f"  {name:<22} {_fmt_s(wall):>8} s  {_fmt_obj(r.get('objective'))}"
-                          f"  {escape(r['status'])}")
-        save(record, args.out)
+        solve_paths(lp, entry, record, args, console)
+        save(record, args.out, LABELS)
         print_table(console, entry)
     console.print(f"wrote {args.out / 'solvers.md'} and {args.out / 'solvers.json'}")
     return 0
