@@ -296,10 +296,10 @@ def _stage_breakdown(instance: Any, repeats: int) -> dict[str, Any]:
     for _ in range(repeats):
         gc.collect()
         builder = Builder()
-        for name, define in FAMILIES:
+        for family in FAMILIES:
             with Clock() as clock:
-                define(arrays, builder)
-            samples[f"define: {name}"].append(clock.wall)
+                family.define(arrays, builder)
+            samples[f"define: {family.name}"].append(clock.wall)
         counts = {"A triplets": sum(len(t[0]) for t in getattr(builder, "_terms", [])),
                   "cost triplets": sum(len(t[1]) for t in getattr(builder, "_costs", []))}
         with Clock() as clock:
