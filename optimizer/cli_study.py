@@ -1,7 +1,7 @@
 """``eastwest sweep`` and ``eastwest pareto``: what-if studies on the command line.
 
 The commands are registered on :data:`optimizer.cli.app` (``optimizer.cli`` imports this module
-at its end). The engine is :mod:`optimizer.study`; this module parses options, draws the
+at its end). The engine is :mod:`optimizer.studies`; this module parses options, draws the
 progress bar (stderr, no auto-refresh: during an in-process solve the solver's output is
 redirected at the file-descriptor level, so nothing may write to the terminal then), prints
 the tables (stdout) and sets the exit code: 0 when every point is solved to optimality, 3
@@ -22,7 +22,6 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
 from rich.progress import TimeElapsedColumn as Elapsed
 
-from optimizer import study as engine
 from optimizer.backends.base import SolveOptions
 from optimizer.cli import (
     EXIT_NO_SOLUTION,
@@ -42,8 +41,17 @@ from optimizer.cli import (
     app,
 )
 from optimizer.errors import InstanceError, Problem
+from optimizer.records.inputs import Base, Study
+from optimizer.records.results import PointResult
 from optimizer.report.console import to_rich
+from optimizer.report.studies import failure_lines, pareto_table, sweep_tables
+from optimizer.report.study_files import Written, write_pareto, write_sweep
 from optimizer.report.tables import Table
+from optimizer.studies.base import parameter_problems, prepare_base
+from optimizer.studies.pareto import SECOND_OBJECTIVES, run_pareto
+from optimizer.studies.runners import DASK_HINT, DaskRunner, Listener, PoolRunner, Runner
+from optimizer.studies.spec import load_study, parse_vary, study_problems
+from optimizer.studies.sweep import run_sweep
 
 OutOption = Annotated[Path | None, typer.Option(
     "--out", help="Results folder (default: reports/studies/<name>/).", show_default=False)]
@@ -81,7 +89,7 @@ def _scenarios(text: str | None) -> list[str]:
 
 
 def _options(backend: str | None, solver: str | None, time_limit: float | None,
-             gap: float | None, defaults: engine.Study | None = None) -> SolveOptions:
+             gap: float | None, defaults: Study | None = None) -> SolveOptions:
     backend = backend or (defaults.backend if defaults else None) or "ortools"
     solver = solver or (defaults.solver if defaults else None) or "auto"
     time_limit = time_limit if time_limit is not None else (
@@ -108,28 +116,28 @@ def _check_out(out: Path) -> None:
 
 
 @contextlib.contextmanager
-def _runner(jobs: int, dask: str | None) -> Iterator[engine.Runner]:
+def _runner(jobs: int, dask: str | None) -> Iterator[Runner]:
     if dask is not None and jobs > 1:
         _usage("--jobs and --dask exclude each other (the Dask workers set the parallelism)")
-    runner: engine.Runner
+    runner: Runner
     if dask is not None:
         try:
-            runner = engine.DaskRunner(dask)
+            runner = DaskRunner(dask)
         except ImportError:
-            _usage(engine.DASK_HINT)
+            _usage(DASK_HINT)
             raise
         except (OSError, ValueError) as exc:
             _usage(f"cannot reach the Dask scheduler at {dask}: {exc}")
             raise
     elif jobs > 1:
-        runner = engine.PoolRunner(jobs)
+        runner = PoolRunner(jobs)
     else:
-        runner = engine.Runner()
+        runner = Runner()
     with runner:
         yield runner
 
 
-class _Bar(engine.Listener):
+class _Bar(Listener):
     """Points done of total, failed, from the cache, elapsed and ETA (from solved points only:
     cached ones take no time). Refreshed by hand, never by a thread."""
 
@@ -148,17 +156,17 @@ class _Bar(engine.Listener):
         self.first_start = time.perf_counter()
         self.progress.refresh()
 
-    def cached(self, result: dict[str, Any]) -> None:
+    def cached(self, result: PointResult) -> None:
         self.from_cache += 1
         self._count(result)
 
-    def finished(self, result: dict[str, Any]) -> None:
+    def finished(self, result: PointResult) -> None:
         self.solved += 1
         self._count(result)
 
-    def _count(self, result: dict[str, Any]) -> None:
+    def _count(self, result: PointResult) -> None:
         self.done += 1
-        if result["status"] != "optimal":
+        if not result.optimal:
             self.failed += 1
         assert self.task is not None
         assert self.first_start is not None
@@ -170,7 +178,7 @@ class _Bar(engine.Listener):
         self.progress.update(
             self.task, completed=self.done, failed=f"failed {self.failed}" if self.failed else "",
             cached=f"{self.from_cache} from cache" if self.from_cache else "", eta=eta,
-            last=f"{result.get('label') or ''} {result['status']}")
+            last=f"{result.label or ''} {result.status}")
         self.progress.refresh()
 
     def tick(self) -> None:
@@ -190,7 +198,7 @@ def _progress() -> Progress:
                     console=_stderr(), auto_refresh=False, transient=True)
 
 
-def _finish(written: engine.Written, out: Path, solved: int, cached: int, failed: int,
+def _finish(written: Written, out: Path, solved: int, cached: int, failed: int,
             total: int, seconds: float, runner: str) -> None:
     err = _stderr()
     if written.plots_skipped:
@@ -246,19 +254,19 @@ def sweep(
     _check_out(out)
     try:
         with _runner(jobs, dask) as runner, _progress() as progress:
-            result = engine.run_sweep(study, base, options, out, runner,
+            result = run_sweep(study, base, options, out, runner,
                                       _Bar(progress, study.name), use_cache=not no_cache,
                                       solutions=solutions)
             description = runner.description
-        written = engine.write_sweep(result, out, plots=plots)
+        written = write_sweep(result, out, plots=plots)
     except OSError as exc:
         _cannot_write(exc)
         raise
     if not quiet:
         console = _stdout()
-        for table in engine.sweep_tables(result):
+        for table in sweep_tables(result):
             console.print(_rich(table))
-        for line in engine.failure_lines(engine.sweep_records(result)):
+        for line in failure_lines(result.results):
             console.print(f"[yellow]not optimal:[/] {escape(line)}", soft_wrap=True)
     failed = len(result.failed)
     _finish(written, out, len(result.points) - result.cached, result.cached, failed,
@@ -267,21 +275,21 @@ def sweep(
 
 
 def _study_form(path: Path, set_: list[str] | None,
-                scenario: str | None) -> tuple[engine.Study, engine.Base]:
+                scenario: str | None) -> tuple[Study, Base]:
     try:
-        study, folder, lines = engine.load_study(path)
+        study, folder, lines = load_study(path)
     except InstanceError as exc:
         _fail(exc.problems, exc.warnings, str(path))
         raise
     instance = (Path(os.path.normpath(folder / study.instance)) if study.instance is not None
                 else None)
     try:
-        base = engine.prepare_base(instance, [*study.scenarios, *_scenarios(scenario)],
+        base = prepare_base(instance, [*study.scenarios, *_scenarios(scenario)],
                                    [*study.set_, *(set_ or [])])
     except InstanceError as exc:
         _fail(exc.problems, exc.warnings, str(instance or "the national instance"))
         raise
-    problems = engine.parameter_problems(base, study.parameters, str(path), lines)
+    problems = parameter_problems(base, study.parameters, str(path), lines)
     if problems:
         _fail(problems, [], str(path))
     return study, base
@@ -289,17 +297,17 @@ def _study_form(path: Path, set_: list[str] | None,
 
 def _short_form(instance: Path | None, vary: list[str], zip_: bool, name: str | None,
                 set_: list[str] | None,
-                scenario: str | None) -> tuple[engine.Study, engine.Base]:
+                scenario: str | None) -> tuple[Study, Base]:
     params, problems = [], []
     for text in vary:
         try:
-            params.append(engine.parse_vary(text))
+            params.append(parse_vary(text))
         except InstanceError as exc:
             problems += exc.problems
     if problems:
         _fail(problems, [], "--vary")
     try:
-        base = engine.prepare_base(instance, _scenarios(scenario), set_ or [])
+        base = prepare_base(instance, _scenarios(scenario), set_ or [])
     except InstanceError as exc:
         _fail(exc.problems, exc.warnings, str(instance or "the national instance"))
         raise
@@ -307,12 +315,12 @@ def _short_form(instance: Path | None, vary: list[str], zip_: bool, name: str | 
     default = f"{base.name}-{'-'.join(slugs)}"
     study_name = _safe_name(name or default)[:100]
     try:
-        study = engine.Study(name=study_name, mode="zip" if zip_ else "grid", parameters=params)
+        study = Study(name=study_name, mode="zip" if zip_ else "grid", parameters=params)
     except ValueError as exc:
         _usage(str(exc))
         raise
-    problems = engine.study_problems(study, "--vary")
-    problems += engine.parameter_problems(base, study.parameters, "--vary", where=vary)
+    problems = study_problems(study, "--vary")
+    problems += parameter_problems(base, study.parameters, "--vary", where=vary)
     if problems:
         _fail(problems, [], "--vary")
     return study, base
@@ -348,7 +356,7 @@ def pareto(
     _setup_logging(0)
     pair = [o.strip() for o in objectives.split(",") if o.strip()]
     if len(pair) != 2 or "cost" not in pair or not set(pair) - {"cost"} <= set(
-            engine.SECOND_OBJECTIVES) or pair[0] == pair[1]:
+            SECOND_OBJECTIVES) or pair[0] == pair[1]:
         _usage(f"--objectives must be cost,carbon or cost,latency, not {objectives!r}")
     second: Literal["carbon", "latency"] = "carbon" if "carbon" in pair else "latency"
     if service not in ("held", "free"):
@@ -356,7 +364,7 @@ def pareto(
     held: Literal["held", "free"] = "held" if service == "held" else "free"
     options = _options(backend, solver, time_limit, gap)
     try:
-        base = engine.prepare_base(instance, _scenarios(scenario), set_ or [])
+        base = prepare_base(instance, _scenarios(scenario), set_ or [])
     except InstanceError as exc:
         _fail(exc.problems, exc.warnings, str(instance or "the national instance"))
         raise
@@ -365,18 +373,18 @@ def pareto(
     _check_out(out)
     try:
         with _runner(jobs, dask) as runner, _progress() as progress:
-            result = engine.run_pareto(base, second, points, options, out, runner,
+            result = run_pareto(base, second, points, options, out, runner,
                                        _Bar(progress, study_name), use_cache=not no_cache,
                                        service=held)
             description = runner.description
-        written = engine.write_pareto(result, out, plots=plots)
+        written = write_pareto(result, out, plots=plots)
     except OSError as exc:
         _cannot_write(exc)
         raise
     if not quiet:
         console = _stdout()
-        console.print(_rich(engine.pareto_table(result)))
-        for line in engine.failure_lines(result.results):
+        console.print(_rich(pareto_table(result)))
+        for line in failure_lines([p.result for p in result.results]):
             console.print(f"[yellow]not optimal:[/] {escape(line)}", soft_wrap=True)
     failed = len(result.failed)
     total = len(result.results)
