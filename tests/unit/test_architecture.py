@@ -14,7 +14,7 @@ STAGES = {
     "errors": 0, "yamlio": 0, "schema": 0, "series": 1, "geo": 1, "validate": 1, "load": 1,
     "importers": 1, "bench": 6, "overrides": 0, "generate": 0, "sensitivity": 8, "warm": 4,
     "compile": 2, "presolve": 2, "model": 3, "backends": 4, "check": 4, "interpret": 5,
-    "pipeline": 6, "report": 7, "cli": 8, "study": 8, "cli_study": 8,
+    "pipeline": 6, "report": 7, "cli": 8, "study": 8,
     "records": 5, "studies": 8,
 }
 
