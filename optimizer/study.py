@@ -1,4 +1,4 @@
-"""Kept for compatibility: the study engine is :mod:`optimizer.studies` now (records in :mod:`optimizer.records`, tables in :mod:`optimizer.report.studies`)."""  # noqa: E501
+"""Kept for compatibility: the study API now lives in optimizer.studies, .records and .report."""
 
 from __future__ import annotations
 
