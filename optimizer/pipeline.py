@@ -1,14 +1,17 @@
 """The pipeline end to end: load -> compile -> formulate -> solve -> interpret.
 
-Studies (later) drive :func:`solve_document` many times; the CLI calls :func:`run`.
+Studies drive :func:`solve_document` many times (a goal's changed objective as a
+:class:`Strategy`); the CLI calls :func:`run`.
 """
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 from optimizer import backends
 from optimizer.backends.base import RawResult, SolveOptions
@@ -20,21 +23,41 @@ from optimizer.model import LinearProgram, formulate, unsupported
 from optimizer.model.size import check_size
 from optimizer.presolve import prune_arcs
 
+LpSolver = Callable[[LinearProgram], RawResult]
+
 
 @dataclass
 class Run:
     document: Document
     arrays: Arrays
     lp: LinearProgram
+    """The LP the solution was read from: the formulated one, or a strategy's."""
     raw: RawResult
     solution: Solution
     timings: dict[str, float] = field(default_factory=dict)
 
 
+class Strategy(Protocol):
+    """Decides what is solved once the model is formulated (DESIGN.md: strategies above
+    backends), e.g. :class:`optimizer.studies.goals.GoalStrategy`: another objective, extra
+    rows, two lexicographic steps."""
+
+    @property
+    def presolve(self) -> bool:
+        """Whether arcs may be pruned first (``SolveOptions.prune``): presolve's exchange
+        arguments hold for the cost objective without extra rows only."""
+
+    def solve(self, lp: LinearProgram, arrays: Arrays, options: SolveOptions,
+              solve: LpSolver) -> tuple[LinearProgram, RawResult]:
+        """The LP the solution is read from and its result; ``solve`` is the backend call
+        (or the caller's ``solver``), to be called once or more."""
+
+
 def solve_document(document: Document, options: SolveOptions | None = None,
-                   solver: Callable[[LinearProgram], RawResult] | None = None) -> Run:
+                   solver: LpSolver | None = None, strategy: Strategy | None = None) -> Run:
     """Solve a validated instance; ``solver`` replaces the backend call (e.g. a warm-started
-    :class:`optimizer.warm.WarmSolver` in a serial sweep)."""
+    :class:`optimizer.warm.WarmSolver` in a serial sweep); ``strategy`` decides what is
+    solved (default: the formulated LP, once)."""
     options = options or SolveOptions()
     refused = unsupported(document)
     if refused:
@@ -42,13 +65,17 @@ def solve_document(document: Document, options: SolveOptions | None = None,
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     arrays = compile_instance(document.instance)
-    if options.prune:
+    if options.prune and (strategy is None or strategy.presolve):
         arrays = prune_arcs(arrays)
     check_size(arrays)  # refuse, with the numbers, what would not fit in memory
     t1 = time.perf_counter()
     lp = formulate(arrays)
     t2 = time.perf_counter()
-    raw = backends.solve(lp, options) if solver is None else solver(lp)
+    solve = solver or functools.partial(backends.solve, options=options)
+    if strategy is None:
+        raw = solve(lp)
+    else:
+        lp, raw = strategy.solve(lp, arrays, options, solve)
     t3 = time.perf_counter()
     solution = interpret(arrays, lp, raw)
     t4 = time.perf_counter()

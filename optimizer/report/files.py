@@ -43,7 +43,7 @@ def solution_json(sol: Solution, extra: dict[str, Any] | None = None) -> str:
     return dumps_records(data)
 
 
-_COMPACT = json.JSONEncoder(allow_nan=False, default=lambda v: _json_default(v),
+_COMPACT = json.JSONEncoder(allow_nan=False, default=lambda v: json_default(v),
                             separators=(", ", ": "))
 
 
@@ -65,7 +65,7 @@ def dumps_records(data: dict[str, Any]) -> str:
     return "{\n " + ",\n ".join(fields) + "\n}\n"
 
 
-def _json_default(value: Any) -> Any:
+def json_default(value: Any) -> Any:
     if hasattr(value, "item"):
         return value.item()
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")

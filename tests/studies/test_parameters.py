@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from optimizer.errors import InstanceError
-from optimizer.study import Parameter, Study, expand, load_study, parse_vary
+from optimizer.records.inputs import Parameter, Study
+from optimizer.studies.spec import expand, load_study, parse_vary
 
 TINY = Path(__file__).resolve().parents[2] / "instances" / "tiny.yaml"
 

@@ -21,7 +21,9 @@ from optimizer.compile import compile_instance
 from optimizer.load import load
 from optimizer.model import COST_CATEGORIES, formulate
 from optimizer.pipeline import solve_document
-from optimizer.study import prepare_base, run_pareto, second_value
+from optimizer.records.results import FrontPoint, GoalValues, Kpis, second_value
+from optimizer.studies.base import prepare_base
+from optimizer.studies.pareto import run_pareto
 
 TINY = Path(__file__).resolve().parents[2] / "instances" / "tiny.yaml"
 REL = 1e-6
@@ -51,11 +53,24 @@ def independent_optimum(path: Path, category: str, overrides: list[str],
     return float(value @ raw.x)
 
 
-def assert_front_properties(results: list[dict[str, Any]], second: str) -> None:
-    front = sorted((r for r in results if r["on_front"]), key=lambda r: second_value(r, second))
+def kpis(point: FrontPoint) -> Kpis:
+    assert point.result.kpis is not None
+    return point.result.kpis
+
+
+def goal(point: FrontPoint) -> GoalValues:
+    """What a goal's point adds to its KPIs (carbon, latency, the latency cap's price)."""
+    values = kpis(point).goal
+    assert values is not None
+    return values
+
+
+def assert_front_properties(results: list[FrontPoint], second: str) -> None:
+    front = sorted((r for r in results if r.on_front),
+                   key=lambda r: second_value(r.result, second) or 0.0)
     assert len(front) >= 3
-    f1 = [r["kpis"]["cost"] for r in front]
-    f2 = [second_value(r, second) for r in front]
+    f1 = [kpis(r).cost for r in front]
+    f2 = [second_value(r.result, second) or 0.0 for r in front]
     scale = max(f1) - min(f1)
     # sorted by the second objective, cost never rises
     assert all(b <= a + 1e-6 * scale for a, b in zip(f1, f1[1:], strict=False))
@@ -65,9 +80,9 @@ def assert_front_properties(results: list[dict[str, Any]], second: str) -> None:
             if i != j:
                 assert not (f1[j] <= f1[i] and f2[j] <= f2[i]
                             and (f1[j] < f1[i] - 1e-6 * scale or f2[j] < f2[i] - 1e-9))
-    knees = [r for r in results if r["knee"]]
+    knees = [r for r in results if r.knee]
     assert len(knees) == 1
-    assert knees[0]["on_front"]
+    assert knees[0].on_front
     assert knees[0] in results
 
 
@@ -75,39 +90,40 @@ def test_cost_carbon_front(tradeoff: Path, tmp_path: Path) -> None:
     base = prepare_base(tradeoff)
     pareto = run_pareto(base, "carbon", 6, SolveOptions(), tmp_path / "out")
     results = pareto.results
-    assert [r["status"] for r in results] == ["optimal"] * 8
+    assert [r.result.status for r in results] == ["optimal"] * 8
     low_cost, low_carbon = results[0], results[1]
     # the min-cost end is the plain optimum; the tie between coal and coal_b is broken towards
     # less carbon (lexicographic), which the plain solve need not do
     plain = solve_document(load(tradeoff)).solution
-    assert math.isclose(low_cost["kpis"]["cost"], plain.objective or 0.0, rel_tol=REL)
-    assert math.isclose(low_cost["kpis"]["cost"], 1200.0, rel_tol=REL)
-    assert math.isclose(low_cost["kpis"]["carbon_t"], 23.2, rel_tol=REL)
+    assert math.isclose(kpis(low_cost).cost, plain.objective or 0.0, rel_tol=REL)
+    assert math.isclose(kpis(low_cost).cost, 1200.0, rel_tol=REL)
+    assert math.isclose(kpis(low_cost).carbon_t, 23.2, rel_tol=REL)
     # independently: cost plus a hair of carbon (priced 1, weighted 1e-3: far below the 20
     # CNY/MWh any other choice costs, far above the solver's tolerance)
     tie_broken = independent_optimum(
         tradeoff, "carbon", ["policy.carbon_price=1"],
         weights={**{k: 1.0 for k in COST_CATEGORIES if k != "carbon"}, "carbon": 1e-3})
-    assert math.isclose(low_cost["kpis"]["carbon_t"], tie_broken, rel_tol=REL)
+    assert math.isclose(kpis(low_cost).carbon_t, tie_broken, rel_tol=REL)
     # the min-carbon end (demand still served) equals the least carbon, computed independently
     least = independent_optimum(tradeoff, "carbon", ["policy.carbon_price=1"], hold_unmet=0.0)
-    assert math.isclose(low_carbon["kpis"]["carbon_t"], least, rel_tol=REL, abs_tol=1e-6)
+    assert math.isclose(kpis(low_carbon).carbon_t, least, rel_tol=REL, abs_tol=1e-6)
     assert math.isclose(least, 8.7, rel_tol=REL)
-    assert math.isclose(low_carbon["kpis"]["cost"], 2020.0, rel_tol=REL)
-    assert low_carbon["kpis"]["unmet_mwh"] < 1e-6
+    assert math.isclose(kpis(low_carbon).cost, 2020.0, rel_tol=REL)
+    assert kpis(low_carbon).unmet_mwh < 1e-6
     # caps: evenly spaced between the ends, each binding, with its implied carbon price
-    caps = [r["cap"] for r in results[2:]]
+    caps = [r.cap for r in results[2:]]
     assert np.allclose(np.diff([8.7, *caps, 23.2]), (23.2 - 8.7) / 7)
     for r in results[2:]:
-        assert r["kpis"]["carbon_t"] <= r["cap"] * (1 + 1e-9)
+        assert r.cap is not None
+        assert kpis(r).carbon_t <= r.cap * (1 + 1e-9)
     # the implied carbon price (the cap's shadow price) is positive and rises as the cap tightens
-    prices = [r["kpis"]["carbon_cap_price"] for r in results[2:]]
+    prices = [kpis(r).carbon_cap_price or 0.0 for r in results[2:]]
     assert all(p > 0 for p in prices)
     assert all(a >= b - 1e-6 for a, b in zip(prices, prices[1:], strict=False))
     assert prices[-1] == pytest.approx(40.0)  # at the loose end gas replaces coal: 20 / 0.5
     assert_front_properties(results, "carbon")
-    knee = next(r for r in results if r["knee"])
-    assert knee["role"].startswith("cap")
+    knee = next(r for r in results if r.knee)
+    assert knee.role.startswith("cap")
 
 
 def test_free_service_is_the_plain_model_front(tradeoff: Path, tmp_path: Path) -> None:
@@ -116,10 +132,10 @@ def test_free_service_is_the_plain_model_front(tradeoff: Path, tmp_path: Path) -
     pareto = run_pareto(base, "carbon", 3, SolveOptions(), tmp_path / "out", service="free")
     low_carbon = pareto.results[1]
     least = independent_optimum(tradeoff, "carbon", ["policy.carbon_price=1"])
-    assert math.isclose(low_carbon["kpis"]["carbon_t"], least, abs_tol=1e-6)
+    assert math.isclose(kpis(low_carbon).carbon_t, least, abs_tol=1e-6)
     assert least == pytest.approx(0.0, abs=1e-6)
-    assert low_carbon["kpis"]["unmet_mwh"] == pytest.approx(24.0)
-    assert low_carbon["kpis"]["cost"] == pytest.approx(24_000.0)
+    assert kpis(low_carbon).unmet_mwh == pytest.approx(24.0)
+    assert kpis(low_carbon).cost == pytest.approx(24_000.0)
     assert_front_properties(pareto.results, "carbon")
 
 
@@ -127,19 +143,20 @@ def test_cost_latency_front(tmp_path: Path) -> None:
     """tiny: batch work may go to the far cheap site (27 ms) or the near dear one (2 ms)."""
     base = prepare_base(TINY)
     pareto = run_pareto(base, "latency", 4, SolveOptions(), tmp_path / "out")
-    assert [r["status"] for r in pareto.results] == ["optimal"] * 6
+    assert [r.result.status for r in pareto.results] == ["optimal"] * 6
     low_cost, low_latency = pareto.results[0], pareto.results[1]
     plain = solve_document(load(TINY)).solution
-    assert math.isclose(low_cost["kpis"]["cost"], plain.objective or 0.0, rel_tol=REL)
+    assert math.isclose(kpis(low_cost).cost, plain.objective or 0.0, rel_tol=REL)
     unmet_cost = plain.costs["unmet"]
     least = independent_optimum(TINY, "latency", ["classes[*].latency_cost=1"],
                                 hold_unmet=unmet_cost * (1 + 1e-9))
-    assert math.isclose(low_latency["kpis"]["latency_mwh_ms"], least, rel_tol=REL)
-    assert low_latency["kpis"]["latency_mwh_ms"] < low_cost["kpis"]["latency_mwh_ms"]
-    assert low_latency["kpis"]["cost"] > low_cost["kpis"]["cost"]
+    assert math.isclose(goal(low_latency).latency_mwh_ms, least, rel_tol=REL)
+    assert goal(low_latency).latency_mwh_ms < goal(low_cost).latency_mwh_ms
+    assert kpis(low_latency).cost > kpis(low_cost).cost
     for r in pareto.results[2:]:
-        assert r["kpis"]["latency_mwh_ms"] <= r["cap"] * (1 + 1e-9)
-        assert r["kpis"]["latency_cap_price"] > 0
+        assert r.cap is not None
+        assert (goal(r).latency_mwh_ms or 0.0) <= r.cap * (1 + 1e-9)
+        assert (goal(r).latency_cap_price or 0.0) > 0
     assert_front_properties(pareto.results, "latency")
 
 

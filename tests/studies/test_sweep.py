@@ -16,11 +16,15 @@ from typing import Any
 
 import pytest
 
-from optimizer import study as engine
 from optimizer.backends.base import SolveOptions
 from optimizer.load import load
 from optimizer.model.lp import COST_CATEGORIES
 from optimizer.pipeline import solve_document
+from optimizer.report.study_files import write_sweep
+from optimizer.studies import runners, tasks
+from optimizer.studies.base import prepare_base
+from optimizer.studies.spec import expand, load_study
+from optimizer.studies.sweep import run_sweep
 
 TINY = Path(__file__).resolve().parents[2] / "instances" / "tiny.yaml"
 REL = 1e-9
@@ -80,13 +84,14 @@ class Counter:
         self.solved: list[tuple[str, ...]] = []
         self.fail_at = fail_at
 
-        def counting(document: Any, options: Any = None, solver: Any = None) -> Any:
+        def counting(document: Any, options: Any = None, solver: Any = None,
+                     strategy: Any = None) -> Any:
             if self.fail_at is not None and len(self.solved) == self.fail_at:
                 raise KeyboardInterrupt  # the user presses Ctrl-C during this solve
             self.solved.append(document.overrides)
-            return solve_document(document, options, solver)
+            return solve_document(document, options, solver, strategy)
 
-        monkeypatch.setattr(engine, "solve_document", counting)
+        monkeypatch.setattr(tasks, "solve_document", counting)
 
 
 def test_sweep_table_equals_solving_each_point_by_hand(
@@ -96,7 +101,7 @@ def test_sweep_table_equals_solving_each_point_by_hand(
     assert ran.code == 0, ran.stderr
     rows = rows_of(out / "results.csv")
     assert len(rows) == 12
-    points = engine.expand(engine.load_study(grid_study)[0])
+    points = expand(load_study(grid_study)[0])
     for row, point in zip(rows, points, strict=True):
         overrides = ["policy.carbon_price=20", *point.overrides]
         sol = solve_document(load(TINY, overrides)).solution
@@ -170,22 +175,22 @@ def test_resume_after_an_interruption(grid_study: Path, tmp_path: Path,
     """Ctrl-C during the 5th solve: 4 points are cached. Then a finished run; then 3 point files
     deleted, one damaged, and a half-written temporary file left: the re-run solves exactly the
     missing and damaged points, none twice, and writes the same table; no .tmp file is left."""
-    study, folder, _ = engine.load_study(grid_study)
-    base = engine.prepare_base(TINY, [], study.set_)
+    study, folder, _ = load_study(grid_study)
+    base = prepare_base(TINY, [], study.set_)
     out = tmp_path / "out"
     options = SolveOptions()
     interrupted = Counter(monkeypatch, fail_at=4)
     with pytest.raises(KeyboardInterrupt):
-        engine.run_sweep(study, base, options, out)
+        run_sweep(study, base, options, out)
     assert len(interrupted.solved) == 4
     assert len(list((out / "points").glob("*.json"))) == 4
 
     resumed = Counter(monkeypatch)
-    first = engine.run_sweep(study, base, options, out)
+    first = run_sweep(study, base, options, out)
     assert len(resumed.solved) == 8  # only the 8 points not solved before
     assert first.cached == 4
     assert not set(interrupted.solved) & set(resumed.solved)
-    engine.write_sweep(first, out, plots=False)
+    write_sweep(first, out, plots=False)
     table = (out / "results.csv").read_text()
 
     files = sorted((out / "points").glob("*.json"))
@@ -197,22 +202,22 @@ def test_resume_after_an_interruption(grid_study: Path, tmp_path: Path,
     (out / "points" / f".{files[5].name}.x1y2z3.tmp").write_text('{"cache_version": 1, "ke')
 
     again = Counter(monkeypatch)
-    second = engine.run_sweep(study, base, options, out)
+    second = run_sweep(study, base, options, out)
     assert len(again.solved) == 4
     assert len(set(again.solved)) == 4  # none twice
-    solved_keys = {r["key"] for r in second.results if not r["cached"]}
+    solved_keys = {r.key for r in second.results if not r.cached}
     assert solved_keys == {f.stem for f in files[:4]}
     (tmp_path / "first.csv").write_text(table)
-    engine.write_sweep(second, out, plots=False)
+    write_sweep(second, out, plots=False)
     assert_same_table(out / "results.csv", tmp_path / "first.csv")
     assert not [p for p in out.rglob("*") if p.name.endswith(".tmp")]
     json.loads(damaged.read_text())  # rewritten whole
 
     # the cache key covers the instance, the overrides and the solver options
     third = Counter(monkeypatch)
-    engine.run_sweep(study, base, SolveOptions(solver="glop"), out)
+    run_sweep(study, base, SolveOptions(solver="glop"), out)
     assert len(third.solved) == 12
-    engine.run_sweep(study, base, options, out, use_cache=False)
+    run_sweep(study, base, options, out, use_cache=False)
     assert len(third.solved) == 24
 
 
@@ -281,7 +286,7 @@ def test_dask_missing_or_unreachable_exits_2(grid_study: Path, cli: Callable[...
     assert "pip install 'eastwest[dask]'" in ran.stderr
     monkeypatch.undo()
     pytest.importorskip("dask.distributed")
-    monkeypatch.setattr(engine, "DASK_TIMEOUT", 1.0)
+    monkeypatch.setattr(runners, "DASK_TIMEOUT", 1.0)
     ran = cli(["sweep", grid_study, "--out", tmp_path / "o", "--dask", "tcp://127.0.0.1:1"])
     assert ran.code == 2
     assert "cannot reach the Dask scheduler" in ran.stderr
@@ -343,18 +348,19 @@ def test_per_point_solution_jsons_on_request(grid_study: Path, tmp_path: Path,
     re-run solves again only the points whose solution file is missing."""
     import json
 
-    study, _folder, _ = engine.load_study(grid_study)
-    base = engine.prepare_base(TINY, [], study.set_)
+    study, _folder, _ = load_study(grid_study)
+    base = prepare_base(TINY, [], study.set_)
     out = tmp_path / "out"
-    first = engine.run_sweep(study, base, SolveOptions(), out, solutions=True)
+    first = run_sweep(study, base, SolveOptions(), out, solutions=True)
     files = sorted((out / "solutions").glob("point-*.json"))
     assert len(files) == len(first.results) == 12
     for result in first.results:
-        saved = json.loads((out / "solutions" / f"point-{result['index']:04d}.json").read_text())
-        assert saved["objective"] == pytest.approx(result["kpis"]["objective"], rel=1e-12)
-        assert saved["overrides"][-1] in result["overrides"]
+        assert result.kpis is not None
+        saved = json.loads((out / "solutions" / f"point-{result.index:04d}.json").read_text())
+        assert saved["objective"] == pytest.approx(result.kpis.objective, rel=1e-12)
+        assert saved["overrides"][-1] in result.overrides
     files[0].unlink()
     again = Counter(monkeypatch)
-    engine.run_sweep(study, base, SolveOptions(), out, solutions=True)
+    run_sweep(study, base, SolveOptions(), out, solutions=True)
     assert len(again.solved) == 1
     assert files[0].exists()

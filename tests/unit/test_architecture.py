@@ -1,4 +1,12 @@
-"""The pipeline is one-directional: a stage imports only from the stages before it."""
+"""The package's shape: one direction, no cycles, small modules and functions.
+
+- The pipeline is one-directional: a module imports only from its own stage or earlier ones.
+- No import cycle among ``optimizer`` modules (lazy imports inside functions count too).
+- No module over ``MAX_MODULE_LINES`` lines, no function over ``MAX_FUNCTION_LINES`` (from its
+  ``def`` to its last line, nested functions included in their parent).
+
+Each test lists every offender, not just the first.
+"""
 
 from __future__ import annotations
 
@@ -8,15 +16,46 @@ from pathlib import Path
 import optimizer
 
 PACKAGE = Path(optimizer.__file__).parent
+MAX_MODULE_LINES = 500
+MAX_FUNCTION_LINES = 80
 
 # each module's stage; a module may import from its own stage or earlier ones
 STAGES = {
-    "errors": 0, "yamlio": 0, "schema": 0, "series": 1, "geo": 1, "validate": 1, "load": 1,
-    "importers": 1, "bench": 6, "overrides": 0, "generate": 0, "sensitivity": 8, "warm": 4,
-    "compile": 2, "presolve": 3, "model": 3, "backends": 4, "check": 4, "interpret": 5,
-    "solution": 5,
-    "pipeline": 6, "report": 7, "cli": 8, "study": 8, "cli_study": 8,
+    "errors": 0, "yamlio": 0, "schema": 0, "overrides": 0, "generate": 0,
+    "series": 1, "geo": 1, "validate": 1, "load": 1, "importers": 1,
+    "compile": 2,
+    "presolve": 3, "model": 3,
+    "backends": 4, "check": 4, "warm": 4,
+    "interpret": 5, "solution": 5, "records": 5,
+    "pipeline": 6, "bench": 6,
+    "report": 7,
+    "cli": 8, "study": 8, "studies": 8, "sensitivity": 8,
 }
+
+
+def modules() -> dict[str, Path]:
+    """Dotted module name -> file, for every module of the package."""
+    out = {}
+    for path in sorted(PACKAGE.rglob("*.py")):
+        parts = ("optimizer", *path.relative_to(PACKAGE).with_suffix("").parts)
+        if parts[-1] == "__init__":
+            parts = parts[:-1]
+        out[".".join(parts)] = path
+    return out
+
+
+def imported(tree: ast.AST, known: dict[str, Path]) -> set[str]:
+    """The package's modules a module imports (``from a import b`` counts as ``a.b`` where that
+    is a module)."""
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            for alias in node.names:
+                sub = f"{node.module}.{alias.name}"
+                names.add(sub if sub in known else node.module)
+        elif isinstance(node, ast.Import):
+            names.update(a.name for a in node.names)
+    return {n for n in names if n in known}
 
 
 def stage_of(module: str) -> int | None:
@@ -27,27 +66,86 @@ def stage_of(module: str) -> int | None:
 
 
 def test_imports_point_backwards_only() -> None:
+    known = modules()
     bad = []
-    for path in PACKAGE.rglob("*.py"):
-        rel = path.relative_to(PACKAGE).with_suffix("")
-        if rel.parts[0] in ("__init__", "__main__", "data"):
+    for name, path in known.items():
+        own = stage_of(name)
+        if own is None:
             continue
-        own = STAGES[rel.parts[0]]
-        for node in ast.walk(ast.parse(path.read_text())):
-            if isinstance(node, ast.ImportFrom) and node.module:
-                names = [node.module]
-            elif isinstance(node, ast.Import):
-                names = [a.name for a in node.names]
-            else:
-                continue
-            for name in names:
-                stage = stage_of(name)
-                if stage is not None and stage > own:
-                    bad.append(f"{rel}: imports {name}")
-    assert not bad, bad
+        for target in sorted(imported(ast.parse(path.read_text()), known)):
+            stage = stage_of(target)
+            if stage is not None and stage > own:
+                bad.append(f"{name} (stage {own}) imports {target} (stage {stage})")
+    assert not bad, "\n".join(bad)
 
 
 def test_every_module_has_a_stage() -> None:
     tops = {p.relative_to(PACKAGE).parts[0].removesuffix(".py")
             for p in PACKAGE.rglob("*.py")}
-    assert tops - {"__init__", "data"} <= set(STAGES)
+    assert tops - {"__init__", "__main__", "data"} <= set(STAGES)
+
+
+def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected components with more than one module (Tarjan), and self-loops."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[list[str]] = []
+
+    def visit(v: str) -> None:
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        on_stack.add(v)
+        for w in sorted(graph.get(v, ())):
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on_stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            component = []
+            while True:
+                w = stack.pop()
+                on_stack.discard(w)
+                component.append(w)
+                if w == v:
+                    break
+            if len(component) > 1 or v in graph.get(v, ()):
+                found.append(sorted(component))
+
+    for v in sorted(graph):
+        if v not in index:
+            visit(v)
+    return found
+
+
+def test_no_import_cycle() -> None:
+    known = modules()
+    graph = {name: imported(ast.parse(path.read_text()), known) - {name}
+             for name, path in known.items()}
+    assert not cycles(graph), cycles(graph)
+
+
+def test_the_cycle_finder_finds_cycles() -> None:
+    assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+    assert cycles({"a": {"b"}, "b": set()}) == []
+
+
+def test_modules_and_functions_are_small() -> None:
+    too_long = []
+    for name, path in modules().items():
+        text = path.read_text()
+        lines = len(text.splitlines())
+        if lines > MAX_MODULE_LINES:
+            too_long.append(f"module {name}: {lines} lines")
+        tree = ast.parse(text)
+        # top-level functions and methods; nested functions count in their parent
+        outer = [n for n in tree.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)]
+        for cls in (n for n in tree.body if isinstance(n, ast.ClassDef)):
+            outer += [n for n in cls.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)]
+        for fn in outer:
+            span = (fn.end_lineno or fn.lineno) - fn.lineno + 1
+            if span > MAX_FUNCTION_LINES:
+                too_long.append(f"function {name}.{fn.name} (line {fn.lineno}): {span} lines")
+    assert not too_long, "\n".join(too_long)

@@ -1,0 +1,5 @@
+"""``python -m optimizer.cli``: the ``eastwest`` command."""
+
+from optimizer.cli import main
+
+main()

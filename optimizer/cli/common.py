@@ -1,0 +1,236 @@
+"""What every ``eastwest`` command shares: exit codes, the two consoles, logging, loading an
+instance with its problems reported, the option checks, and the options themselves (as
+``Annotated`` aliases, so that a command's signature is one line per option).
+
+stdout carries results only; progress, logs and warnings go to stderr (:func:`err_console`).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+from rich.console import Console
+from rich.logging import RichHandler
+from rich.markup import escape
+
+from optimizer.backends import SOLVER_CHOICES
+from optimizer.errors import InstanceError, Problem
+from optimizer.load import Document, load
+
+EXIT_OK, EXIT_INTERNAL, EXIT_USAGE, EXIT_NO_SOLUTION, EXIT_NOT_OPTIMAL = 0, 1, 2, 3, 4
+EXIT_INTERRUPTED = 130
+
+logger = logging.getLogger("optimizer.cli")
+
+
+def err_console() -> Console:
+    return Console(stderr=True, highlight=False)
+
+
+def out_console() -> Console:
+    # results on stdout; when piped, do not squeeze the tables into 80 columns
+    console = Console(highlight=False)
+    if not console.is_terminal:
+        console = Console(highlight=False, width=160)
+    return console
+
+
+def setup_logging(verbosity: int) -> None:
+    level = {-1: logging.ERROR, 0: logging.WARNING}.get(verbosity, logging.INFO)
+    root = logging.getLogger("optimizer")
+    root.handlers.clear()
+    handler = RichHandler(console=err_console(), show_path=False, show_time=False)
+    root.addHandler(handler)
+    root.setLevel(level)
+    root.propagate = False
+
+
+def report_problems(problems: list[Problem], warnings: list[Problem], file: str) -> None:
+    err = err_console()
+    for p in problems:
+        err.print(f"[red]error[/]  {escape(p.format())}", highlight=False, soft_wrap=True)
+    for w in warnings:
+        err.print(f"[yellow]warning[/]  {escape(w.format())}", highlight=False, soft_wrap=True)
+    if problems:
+        n = len(problems)
+        err.print(f"[bold red]{escape(file)}: {n} problem{'s' if n > 1 else ''}; "
+                  "nothing was solved.[/]")
+
+
+def fail(problems: list[Problem], warnings: list[Problem], file: str) -> NoReturn:
+    """Report the problems of an input and exit 2."""
+    report_problems(problems, warnings, file)
+    raise typer.Exit(EXIT_USAGE)
+
+
+def usage(message: str) -> NoReturn:
+    err_console().print(f"[red]usage error:[/] {escape(message)}")
+    raise typer.Exit(EXIT_USAGE)
+
+
+def cannot_write(exc: OSError) -> NoReturn:
+    err_console().print(f"[red]cannot write output:[/] {escape(str(exc))}")
+    raise typer.Exit(EXIT_USAGE)
+
+
+def unwritable(folder: Path) -> str | None:
+    """Why files cannot be created in ``folder`` (created if missing), or None."""
+    probe = folder.absolute()
+    while not probe.exists():
+        probe = probe.parent
+    if not probe.is_dir():
+        return f"{probe} is not a folder"
+    if not os.access(probe, os.W_OK | os.X_OK):
+        return f"{probe} is not writable"
+    return None
+
+
+def check_writable(folder: Path) -> None:
+    """Exit 2 before any work when nothing could be written into ``folder``."""
+    problem = unwritable(folder)
+    if problem:
+        usage(f"cannot write into {folder}: {problem}")
+
+
+def safe_name(name: str) -> str:
+    return "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in name) or "instance"
+
+
+def scenario_names(text: str | None) -> list[str]:
+    """``--scenario A,B``: the names, in order."""
+    return [s.strip() for s in text.split(",") if s.strip()] if text else []
+
+
+def load_document(instance: Path | None, overrides: list[str] | None = None,
+                  scenarios: str | None = None) -> Document:
+    try:
+        return load(instance, overrides or [], scenario_names(scenarios))
+    except InstanceError as exc:
+        fail(exc.problems, exc.warnings, str(instance or "the national instance"))
+
+
+def check_solver(backend: str, solver: str, time_limit: float | None) -> None:
+    """Exit 2 with a clear message for an unknown backend or solver, or a bad time limit."""
+    if backend not in SOLVER_CHOICES:
+        usage(f"--backend must be one of {', '.join(SOLVER_CHOICES)}, not {backend!r}")
+    if solver not in SOLVER_CHOICES[backend]:
+        usage(f"--solver {solver!r} is not available with --backend {backend}: "
+              f"choose one of {', '.join(SOLVER_CHOICES[backend])}")
+    if time_limit is not None and time_limit <= 0:
+        usage("--time-limit must be a positive number of seconds")
+
+
+# --------------------------------------------------------------------------------------------
+# options: the same names on every command (DESIGN.md §4), declared once
+# --------------------------------------------------------------------------------------------
+
+InstanceArg = Annotated[
+    Path | None,
+    typer.Argument(help="Instance file (YAML). Default: the national instance shipped with "
+                        "eastwest.", show_default=False),
+]
+SetOption = Annotated[list[str] | None, typer.Option(
+    "--set", metavar="PATH=VALUE",
+    help="Override a field, e.g. sites\\[zhongwei].price=400, policy.carbon_price=300, "
+         "sites\\[*].price*=1.2 (repeatable).")]
+ScenarioOption = Annotated[str | None, typer.Option(
+    "--scenario", metavar="A,B", help="Apply the instance's named scenarios, in order.")]
+OutputOption = Annotated[Path, typer.Option("-o", "--output", help="Instance file to write.")]
+
+# solve
+BackendOption = Annotated[str, typer.Option(help="ortools or pulp.")]
+SolverOption = Annotated[str, typer.Option(
+    help="auto, clp, glop, pdlp, highs, scip, cbc (ortools; cbc for MIPs); "
+         "auto, cbc, highs (pulp).")]
+TimeLimitOption = Annotated[float | None, typer.Option(
+    "--time-limit", min=0.0, help="Seconds.")]
+GapOption = Annotated[float | None, typer.Option(min=0.0, help="Relative MIP gap.")]
+ThreadsOption = Annotated[int | None, typer.Option(min=1, help="Solver threads.")]
+PeriodJobsOption = Annotated[int | None, typer.Option(
+    "--jobs", "-j", min=1,
+    help="Worker processes for the period LPs (default: one per core when the LP has "
+         "100,000 variables or more; 1: solve them in this process).")]
+JsonOption = Annotated[str | None, typer.Option(
+    "--json", help="Write the solution JSON to PATH ('-': stdout).")]
+CsvOption = Annotated[Path | None, typer.Option("--csv", help="Write tidy CSV tables into DIR.")]
+ReportOption = Annotated[Path | None, typer.Option(
+    "--report", help="Write a Markdown report to PATH.md.")]
+SensitivityOption = Annotated[bool, typer.Option(
+    "--sensitivity", help="List the binding constraints ranked by shadow price, in plain "
+                          "words, and the cost of each class's latency budget (re-solves "
+                          "with the limit relaxed by 5 ms).")]
+SolvePlotsOption = Annotated[Path | None, typer.Option(
+    "--plots", help="Draw a flow map, site load profiles and the cost breakdown (PNG and "
+                    "SVG) into DIR; the Markdown report embeds them.")]
+LogOption = Annotated[bool, typer.Option("--log", help="Show the solver log on stderr.")]
+DecomposeOption = Annotated[bool, typer.Option(
+    "--decompose/--no-decompose",
+    help="Solve one LP per period when no constraint couples periods (exact).")]
+PruneOption = Annotated[bool, typer.Option(
+    "--prune/--no-prune",
+    help="Leave out arcs no optimal solution needs: dearer than unmet demand, or dominated "
+         "by an arc to a site that never fills (exact).")]
+AcceptFeasibleOption = Annotated[bool, typer.Option(
+    "--accept-feasible", help="Exit 0 for a solution not proven optimal.")]
+SolveQuietOption = Annotated[bool, typer.Option("-q", "--quiet",
+                                                help="No report on the console.")]
+VerboseOption = Annotated[bool, typer.Option("-v", "--verbose", help="More progress output.")]
+
+# bench
+SuiteArg = Annotated[Path, typer.Argument(metavar="SUITE", help="Suite file (YAML).")]
+OnlyOption = Annotated[str | None, typer.Option(help="Only cases whose name contains this.")]
+CaseTimeLimitOption = Annotated[float | None, typer.Option(
+    "--time-limit", help="Seconds per case (overrides the suite).")]
+BenchOutOption = Annotated[Path, typer.Option(help="Folder for the Markdown and JSON results.")]
+CaseJobsOption = Annotated[int, typer.Option(
+    "--jobs", "-j", min=1, help="Cases solved at a time, each in its own process.")]
+
+# sweep and pareto
+StudyArg = Annotated[Path | None, typer.Argument(
+    metavar="[STUDY|INSTANCE]", help="A study file (YAML); with --vary, an instance file "
+    "(default: the national instance).", show_default=False)]
+VaryOption = Annotated[list[str] | None, typer.Option(
+    "--vary", metavar="PATH=LO:HI:N", help="Vary a field: PATH=LO:HI:N (N values from LO "
+    "to HI), PATH=V1,V2,..., PATH*=LO:HI:N or PATH*=F1,F2 (factors); P1,P2*=... moves "
+    "several together (repeatable: a grid).")]
+ZipOption = Annotated[bool, typer.Option(
+    "--zip", help="With several --vary: move them in step instead of a grid.")]
+StudyNameOption = Annotated[str | None, typer.Option(help="Study name (with --vary).",
+                                                     show_default=False)]
+ParetoNameOption = Annotated[str | None, typer.Option(
+    help="Study name (default: <instance>-pareto-<objective>).", show_default=False)]
+ObjectivesOption = Annotated[str, typer.Option(help="cost,carbon or cost,latency.")]
+PointsOption = Annotated[int, typer.Option(
+    min=0, max=200, help="Caps evenly spaced between the two extreme points.")]
+ServiceOption = Annotated[str, typer.Option(
+    help="held: unmet energy at most the cost optimum's at every point; free: dropping "
+         "demand is allowed at its penalty.")]
+OutOption = Annotated[Path | None, typer.Option(
+    "--out", help="Results folder (default: reports/studies/<name>/).", show_default=False)]
+StudyBackendOption = Annotated[str | None, typer.Option(
+    help="ortools or pulp (default: the study's, else ortools).", show_default=False)]
+StudySolverOption = Annotated[str | None, typer.Option(
+    help="auto, clp, glop, pdlp, highs, scip, cbc (ortools); auto, cbc, highs (pulp).",
+    show_default=False)]
+PointTimeLimitOption = Annotated[float | None, typer.Option(
+    "--time-limit", help="Seconds per point.", show_default=False)]
+StudyGapOption = Annotated[float | None, typer.Option(min=0.0, help="Relative MIP gap.",
+                                                      show_default=False)]
+JobsOption = Annotated[int, typer.Option(
+    "--jobs", "-j", min=1, help="Solve points in N processes.")]
+DaskOption = Annotated[str | None, typer.Option(
+    "--dask", metavar="ADDRESS", help="Send points to a Dask scheduler (tcp://host:8786), or "
+    "'local' for a local cluster of 2 worker processes. Needs eastwest\\[dask].",
+    show_default=False)]
+NoCacheOption = Annotated[bool, typer.Option(
+    "--no-cache", help="Solve every point again (the cache is still written).")]
+SolutionsOption = Annotated[bool, typer.Option(
+    "--solutions", help="Also write each point's full solution JSON into "
+                        "<out>/solutions/.")]
+PlotsOption = Annotated[bool, typer.Option(
+    "--plots/--no-plots", help="Write PNG and SVG plots (needs eastwest\\[plots]).")]
+QuietOption = Annotated[bool, typer.Option("-q", "--quiet", help="No tables on the console.")]

@@ -1,0 +1,108 @@
+"""Instance files: ``eastwest validate``, ``import``, ``generate`` and ``schema``."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.markup import escape
+
+from optimizer.cli.common import (
+    OutputOption,
+    ScenarioOption,
+    SetOption,
+    err_console,
+    fail,
+    load_document,
+    out_console,
+    report_problems,
+    usage,
+)
+from optimizer.errors import InstanceError
+
+
+def validate(
+    instance: Annotated[Path, typer.Argument(help="Instance file (YAML).")],
+    set_: SetOption = None,
+    scenario: ScenarioOption = None,
+) -> None:
+    """Check an instance and list every problem at once (exit 2 if there is one)."""
+    document = load_document(instance, set_, scenario)
+    report_problems([], list(document.warnings), document.file)
+    inst = document.instance
+    out_console().print(
+        f"{document.file}: valid ({len(inst.regions)} regions, {len(inst.sites)} sites, "
+        f"{len(inst.classes)} classes"
+        + (f", {len(document.warnings)} warnings" if document.warnings else "") + ")"
+    )
+
+
+def import_(
+    fmt: Annotated[str, typer.Argument(metavar="FORMAT", help="orlib-cap or holmberg.")],
+    file: Annotated[Path, typer.Argument(help="The benchmark file.")],
+    output: OutputOption,
+    capacity: Annotated[float | None, typer.Option(
+        help="Capacity of every facility (needed for OR-Library capa/capb/capc).")] = None,
+) -> None:
+    """Turn a public facility-location benchmark file into a v1 instance."""
+    from optimizer.importers import FORMATS, import_file
+
+    if fmt not in FORMATS:
+        usage(f"FORMAT must be one of {', '.join(FORMATS)}, not {fmt!r}")
+    try:
+        data = import_file(fmt, file, capacity, output.stem)
+    except InstanceError as exc:
+        fail(exc.problems, exc.warnings, str(file))
+    _write_instance(output, data, f"imported by `eastwest import {fmt} {file}"
+                    + (f" --capacity {capacity:g}" if capacity is not None else "") + "`")
+    err_console().print(f"wrote {escape(str(output))}: {len(data['regions'])} customers, "
+                        f"{len(data['sites'])} facilities")
+
+
+def generate(
+    output: OutputOption,
+    regions: Annotated[int, typer.Option(min=1, help="Demand regions.")] = 20,
+    sites: Annotated[int, typer.Option(min=1, help="Sites (2/3 western).")] = 10,
+    periods: Annotated[int, typer.Option(min=1, help="Periods of the day.")] = 24,
+    classes: Annotated[int, typer.Option(min=1, max=4, help="Workload classes (1-4).")] = 3,
+    seed: Annotated[int, typer.Option(help="Random seed (same seed, same instance).")] = 20240601,
+) -> None:
+    """Write a realistic generated instance of any size (deterministic for a seed)."""
+    from optimizer.generate import generate as make
+
+    data = make(regions, sites, periods, classes, seed)
+    _write_instance(output, data, f"eastwest generate --regions {regions} --sites {sites} "
+                    f"--periods {periods} --classes {classes} --seed {seed}")
+    err_console().print(f"wrote {escape(str(output))}")
+
+
+def schema() -> None:
+    """Print the JSON Schema of instance files."""
+    from optimizer.schema import json_schema
+
+    sys.stdout.write(json.dumps(json_schema(), indent=2) + "\n")
+
+
+def _write_instance(output: Path, data: dict[str, Any], origin: str) -> None:
+    """``data`` as YAML, after a line pointing editors at the JSON Schema and one saying where
+    it came from."""
+    import yaml
+
+    from optimizer.report.files import write_atomic
+
+    header = f"# yaml-language-server: $schema={_schema_hint(output)}\n# {origin}\n"
+    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+    write_atomic(output, header + yaml.dump(data, Dumper=dumper, sort_keys=False,
+                                            default_flow_style=None, width=100))
+
+
+def _schema_hint(output: Path) -> str:
+    schema = Path(__file__).parent.parent / "data" / "instance.schema.json"
+    try:
+        return os.path.relpath(schema, output.absolute().parent)
+    except ValueError:
+        return str(schema)

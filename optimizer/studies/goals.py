@@ -1,0 +1,126 @@
+"""Goals: a changed objective, bounds on metrics and lexicographic steps, solved through
+:func:`optimizer.pipeline.solve_document` as a :class:`~optimizer.pipeline.Strategy`.
+
+The metrics are built from the LP's blocks (numpy, no loop)::
+
+    cost    = the sum of the cost matrix's rows (the model's own objective)
+    carbon  = sum_{s,t} a[t] * ci[s,t] * grid[s,t]                  (t CO2 a year)
+    latency = sum_{r,s,k,t} a[t] * latency[r,s] * flow[r,s,k,t]     (ms x MWh a year)
+    unmet   = sum_{r,k,t} a[t] * unmet[r,k,t]                       (MWh a year)
+
+A bound ``metric <= value`` is a row of the block ``study_bound``. Presolve stays off for a goal:
+its exchange arguments hold for the cost objective without extra rows only.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+from optimizer.backends.base import RawResult, SolveOptions, Status
+from optimizer.compile import Arrays
+from optimizer.model import LinearProgram
+from optimizer.model.lp import Block
+from optimizer.pipeline import LpSolver, Run
+from optimizer.records.inputs import LEX_TOL, Goal, Metric
+from optimizer.records.results import GoalValues
+
+__all__ = ["LEX_TOL", "SERVICE_TOL", "Goal", "GoalStrategy", "Metric", "goal_values", "held",
+           "metric_vector", "with_objective"]
+
+SERVICE_TOL = 1e-9
+"""Relative (to the demand) slack when unmet energy is held at the cost optimum's level: the
+bound comes from a feasible point, so it only has to absorb rounding."""
+BOUND_BLOCK = "study_bound"
+
+
+def metric_vector(lp: LinearProgram, arrays: Arrays, metric: Metric) -> np.ndarray:
+    """Objective coefficients of a metric, from the LP's blocks (numpy, no loop)."""
+    a = arrays.annual
+    vec = np.zeros(lp.n_vars)
+    if metric == "cost":
+        vec[:] = np.asarray(lp.cost_matrix.sum(axis=0)).ravel()
+    elif metric == "carbon":
+        g = lp.variables["grid"]
+        t = g.index["period"]
+        vec[g.slice] = a[t] * arrays.carbon_intensity[g.index["site"], t]
+    elif metric == "latency":
+        f = lp.variables["flow"]
+        vec[f.slice] = a[f.index["period"]] * arrays.latency[f.index["region"], f.index["site"]]
+    elif metric == "unmet":
+        u = lp.variables["unmet"]
+        vec[u.slice] = a[u.index["period"]]
+    else:
+        raise ValueError(f"unknown metric {metric!r}")
+    return vec
+
+
+def with_objective(lp: LinearProgram, c: np.ndarray,
+                   rows: Sequence[tuple[np.ndarray, float]] = ()) -> LinearProgram:
+    """``lp`` minimising ``c``, with rows ``vec @ x <= bound`` appended (block ``study_bound``)."""
+    if not rows:
+        return dataclasses.replace(lp, c=c)
+    extra = sp.csr_matrix(np.vstack([vec for vec, _ in rows]))
+    A = sp.vstack([lp.A, extra], format="csr")
+    block = Block(BOUND_BLOCK, lp.n_rows, len(rows), {"bound": np.arange(len(rows))})
+    return dataclasses.replace(
+        lp, c=c, A=A, row_lb=np.concatenate([lp.row_lb, np.full(len(rows), -np.inf)]),
+        row_ub=np.concatenate([lp.row_ub, [bound for _, bound in rows]]),
+        rows={**lp.rows, BOUND_BLOCK: block})
+
+
+def held(value: float, scale: float = 0.0, tol: float = SERVICE_TOL) -> float:
+    """A value held as a bound, with a tiny slack so the next step stays feasible."""
+    return value + tol * max(abs(value), abs(scale), 1.0)
+
+
+@dataclass(frozen=True)
+class GoalStrategy:
+    """Solve for ``goal`` (see :class:`~optimizer.records.inputs.Goal`): minimise its metric
+    under its bounds; with ``then``, hold that optimum within ``max(LEX_TOL, gap)`` (and, with
+    ``hold_service``, the unmet energy at its level) and minimise ``then``. The solution is read
+    from the last LP solved."""
+
+    goal: Goal
+
+    @property
+    def presolve(self) -> bool:
+        return False
+
+    def solve(self, lp: LinearProgram, arrays: Arrays, options: SolveOptions,
+              solve: LpSolver) -> tuple[LinearProgram, RawResult]:
+        goal = self.goal
+        needed = {goal.minimize, *(m for m, _ in goal.bounds), "unmet",
+                  *([goal.then] if goal.then else [])}
+        vec = {m: metric_vector(lp, arrays, m) for m in needed}
+        rows = [(vec[m], float(bound)) for m, bound in goal.bounds]
+        current = with_objective(lp, vec[goal.minimize], rows)
+        raw = solve(current)
+        if goal.then is None or raw.x is None or raw.status is not Status.OPTIMAL:
+            return current, raw
+        best = float(vec[goal.minimize] @ raw.x)
+        tol = max(LEX_TOL, options.gap or 0.0)
+        rows.append((vec[goal.minimize], best + tol * max(abs(best), 1.0)))
+        if goal.hold_service:
+            demand = float((arrays.demand * arrays.annual).sum())
+            rows.append((vec["unmet"], held(float(vec["unmet"] @ raw.x), demand)))
+        current = with_objective(lp, vec[goal.then], rows)
+        return current, solve(current)
+
+
+def goal_values(run: Run, goal: Goal) -> GoalValues:
+    """A goal's point: carbon and latency of its solution, the shadow price of its latency
+    bound, and the value of the objective it minimised last."""
+    lp, raw = run.lp, run.raw
+    carbon = latency = cap_price = None
+    if raw.x is not None and run.solution.has_values:
+        carbon = float(metric_vector(lp, run.arrays, "carbon") @ raw.x)
+        latency = float(metric_vector(lp, run.arrays, "latency") @ raw.x)
+        lat = [i for i, (m, _) in enumerate(goal.bounds) if m == "latency"]
+        if lat and raw.duals is not None:
+            cap_price = float(-raw.duals[lp.rows[BOUND_BLOCK].start + lat[0]]) + 0.0
+    return GoalValues(carbon, latency, cap_price, run.solution.objective)
