@@ -38,25 +38,20 @@ bound comes from a feasible point, so it only has to absorb rounding."""
 BOUND_BLOCK = "study_bound"
 
 
+METRIC_EXPRESSIONS: dict[str, str] = {
+    "carbon": "emissions", "latency": "latency_mwh_ms", "unmet": "unmet_energy"}
+"""Each goal metric but cost is the sum of one named expression of the LinearProgram."""
+
+
 def metric_vector(lp: LinearProgram, arrays: Arrays, metric: Metric) -> np.ndarray:
-    """Objective coefficients of a metric, from the LP's blocks (numpy, no loop)."""
-    a = arrays.annual
-    vec = np.zeros(lp.n_vars)
+    """Objective coefficients of a metric: the cost, or the sum of the named expression the
+    family that owns it defined (tonnes, MWh x ms or MWh a year)."""
+    del arrays  # the expressions carry their own coefficients
     if metric == "cost":
-        vec[:] = np.asarray(lp.cost_matrix.sum(axis=0)).ravel()
-    elif metric == "carbon":
-        g = lp.variables["grid"]
-        t = g.index["period"]
-        vec[g.slice] = a[t] * arrays.carbon_intensity[g.index["site"], t]
-    elif metric == "latency":
-        f = lp.variables["flow"]
-        vec[f.slice] = a[f.index["period"]] * arrays.latency[f.index["region"], f.index["site"]]
-    elif metric == "unmet":
-        u = lp.variables["unmet"]
-        vec[u.slice] = a[u.index["period"]]
-    else:
+        return np.asarray(lp.cost_matrix.sum(axis=0)).ravel().astype(float)
+    if metric not in METRIC_EXPRESSIONS:
         raise ValueError(f"unknown metric {metric!r}")
-    return vec
+    return lp.expressions[METRIC_EXPRESSIONS[metric]].coefficients(lp.n_vars)
 
 
 def with_objective(lp: LinearProgram, c: np.ndarray,
