@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from optimizer import __version__
-from optimizer.backends.base import RawResult, Status
+from optimizer.backends.base import Notice, RawResult, Status
 from optimizer.check import check_solution
 from optimizer.compile import Arrays
 from optimizer.model.lp import COST_CATEGORIES, LinearProgram
@@ -67,6 +67,7 @@ class Solution:
     corridor_table: list[dict[str, Any]] = field(default_factory=list)
     policy: dict[str, Any] = field(default_factory=dict)
     overrides: list[str] = field(default_factory=list)
+    notices: list[Notice] = field(default_factory=list)  # the backend's, worded by the reader
 
     @property
     def has_values(self) -> bool:
@@ -170,7 +171,7 @@ def interpret(arrays: Arrays, lp: LinearProgram, raw: RawResult) -> Solution:
             arrays.name, arrays.currency, status, None, None, None, message, arrays.regions,
             arrays.sites, arrays.classes, arrays.periods, a, {}, {}, empty, [], [], [],
             np.zeros((S, T)), solver_info, notes=notes, region_site_mwh=np.zeros((R, S)),
-            site_zone=list(arrays.zones),
+            site_zone=list(arrays.zones), notices=list(raw.notices),
         )
 
     fb = lp.variables["flow"]
@@ -325,5 +326,5 @@ def interpret(arrays: Arrays, lp: LinearProgram, raw: RawResult) -> Solution:
         class_table, region_table, site_load, solver_info, notes=notes,
         region_site_mwh=region_site, site_zone=list(arrays.zones), site_capacity=capacity,
         class_load=class_load, renewable_available=arrays.renewable, build_table=build_table,
-        corridor_table=corridor_table, policy=policy,
+        corridor_table=corridor_table, policy=policy, notices=list(raw.notices),
     )
