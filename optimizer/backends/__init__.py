@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from optimizer.backends import ortools_backend, pulp_backend
+from optimizer.backends import ortools_backend, pulp_backend, registry
 from optimizer.backends.base import RawResult, SolveOptions, Status
 from optimizer.backends.decompose import period_partition, solve_by_period
 from optimizer.model.lp import LinearProgram
 
 BACKENDS = {"ortools": ortools_backend.solve, "pulp": pulp_backend.solve}
-SOLVER_CHOICES = {
-    "ortools": ("auto", *dict.fromkeys(ortools_backend.LP_SOLVERS + ortools_backend.MIP_SOLVERS)),
-    "pulp": ("auto", *pulp_backend.SOLVERS),
-}
+SOLVER_CHOICES = registry.choices()  # --solver choices by --backend: auto and the registry's
 
 __all__ = ["BACKENDS", "RawResult", "SolveOptions", "Status", "solve"]
 

@@ -107,20 +107,21 @@ class RawResult:
 _threads_started: set[str] = set()  # solvers run in this process that keep native threads
 
 
-def note_threaded_solver(name: str) -> None:
-    """Record that ``name``, a solver keeping a native thread pool (HiGHS, PDLP), ran here."""
-    _threads_started.add(name)
+def note_threaded_solver(pool: str) -> None:
+    """Record that a solver keeping the native thread pool ``pool`` (the registry's
+    ``thread_pool``: OR-Tools' HiGHS, highspy, PDLP) ran here."""
+    _threads_started.add(pool)
 
 
-def threaded_solver_ran(name: str) -> bool:
-    """``name`` has started its native thread pool in this process."""
-    return name in _threads_started
+def threaded_solver_ran(pool: str) -> bool:
+    """The native thread pool ``pool`` has started in this process."""
+    return pool in _threads_started
 
 
-def fork_is_safe(worker_solver: str) -> bool:
-    """A worker that runs ``worker_solver`` may be forked from this process: this is Linux, the
-    main thread of a non-daemon process, and that solver's native thread pool has not
-    started here (a forked child would inherit its locks without its threads)."""
+def fork_is_safe(thread_pool: str | None) -> bool:
+    """A worker whose solver starts ``thread_pool`` (None: none) may be forked from this
+    process: this is Linux, the main thread of a non-daemon process, and that native thread
+    pool has not started here (a forked child would inherit its locks without its threads)."""
     import multiprocessing
     import threading
 
@@ -128,7 +129,7 @@ def fork_is_safe(worker_solver: str) -> bool:
             and "fork" in multiprocessing.get_all_start_methods()
             and not multiprocessing.current_process().daemon
             and threading.current_thread() is threading.main_thread()
-            and not threaded_solver_ran(worker_solver))
+            and (thread_pool is None or not threaded_solver_ran(thread_pool)))
 
 
 def available_cores() -> int:

@@ -29,6 +29,7 @@ from functools import partial
 import numpy as np
 import scipy.sparse as sp
 
+from optimizer.backends import registry
 from optimizer.backends.base import (
     RawResult,
     SolveOptions,
@@ -126,6 +127,7 @@ def solve_by_period(lp: LinearProgram, options: SolveOptions,
         log="".join(f"--- period {t} ---\n{r.log}" for t, r in enumerate(results)),
         notes=[*first.notes, f"solved as {T} independent period LPs, {how}: no constraint "
                              "couples periods (exact; --no-decompose for one LP)"],
+        notices=list(first.notices),
     )
 
 
@@ -153,11 +155,12 @@ def period_workers(lp: LinearProgram, options: SolveOptions, periods: int) -> in
     if wanted is None:
         wanted = available_cores() if lp.n_vars >= PARALLEL_MIN_VARS else 1
     wanted = min(wanted, periods)
-    solver = "highspy" if (options.backend, options.solver) == ("pulp", "highs") else options.solver
-    return wanted if wanted > 1 and fork_is_safe(solver) else 1
+    pool = registry.thread_pool(options.backend, options.solver)
+    return wanted if wanted > 1 and fork_is_safe(pool) else 1
 
 
 def replace_status(raw: RawResult, T: int, t: int, solve_s: float) -> RawResult:
     """A period that is not optimal decides the whole: no values are reported."""
     return RawResult(raw.status, raw.backend, raw.solver, solve_s=solve_s, log=raw.log,
-                     message=f"period {t} of {T}: {raw.message}", notes=list(raw.notes))
+                     message=f"period {t} of {T}: {raw.message}", notes=list(raw.notes),
+                     notices=list(raw.notices))

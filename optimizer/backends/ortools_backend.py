@@ -25,20 +25,16 @@ HIGHS_SHADOWED = "highspy" in sys.modules and not any(m.startswith("ortools.") f
 from ortools.linear_solver import linear_solver_pb2, pywraplp  # noqa: E402
 from ortools.linear_solver.python import model_builder_helper as mbh  # noqa: E402
 
+from optimizer.backends import registry  # noqa: E402
 from optimizer.backends.base import (  # noqa: E402
     RawResult,
     SolveOptions,
     Status,
     capture_fd_output,
     note_threaded_solver,
-    threaded_solver_ran,
 )
-from optimizer.errors import UsageError  # noqa: E402
+from optimizer.backends.registry import SolverInfo  # noqa: E402
 from optimizer.model.lp import LinearProgram  # noqa: E402
-
-LP_SOLVERS = ("clp", "glop", "pdlp", "highs", "scip")
-MIP_SOLVERS = ("scip", "highs", "cbc")
-TRUSTED_DUALS = ("clp", "glop", "pdlp")
 
 # model_builder's SolveStatus name -> Status (a table test covers every entry)
 MB_STATUS: dict[str, Status] = {
@@ -99,7 +95,9 @@ def default_solver(lp: LinearProgram, opts: SolveOptions | None = None) -> tuple
     size = f"{lp.n_vars:,} variables"
     if lp.is_mip:
         k = int(lp.integer.sum())
-        if k <= FEW_INTEGERS and (opts is None or opts.gap is None):
+        cbc = registry.lookup("ortools", "cbc")
+        if k <= FEW_INTEGERS and (opts is None or opts.gap is None
+                                 or (cbc is not None and cbc.gap)):
             return "cbc", (f"MIP with {k} integer decisions among {size}: CBC (its LP engine is "
                            "CLP) solved such LP-heavy MIPs 2-4x faster than SCIP here")
         why = ("CBC through OR-Tools ignores --gap" if k <= FEW_INTEGERS else
@@ -123,62 +121,48 @@ def to_model(lp: LinearProgram) -> Any:
     return model
 
 
-def _params(solver: str, opts: SolveOptions) -> tuple[str, list[str]]:
-    """Solver-specific parameter text, and notes about options that do not apply."""
-    notes: list[str] = []
-    parts: list[str] = []
-    if solver == "highs":
-        if opts.threads and threaded_solver_ran("highs"):
-            # HiGHS fixes its global thread pool at its first solve in a process and then
-            # refuses another thread count (measured: "global scheduler has already been
-            # initialized"): keep the pool it has
-            notes.append("--threads is ignored: HiGHS set up its threads at an earlier solve "
-                         "in this process")
-        elif opts.threads:
-            parts.append(f"threads={opts.threads}")
-        if opts.gap is not None:
-            parts.append(f"mip_rel_gap={opts.gap}")
-        return "\n".join(parts), notes
-    if solver == "scip":
-        if opts.gap is not None:
-            parts.append(f"limits/gap = {opts.gap}")
-        if opts.threads:
-            notes.append("--threads is ignored by scip")
-        return "\n".join(parts), notes
-    if solver == "pdlp":
-        # the default tolerance leaves ~1e-6 relative error (SOLVERS.md); 1e-9 made the
-        # medium benchmark LP take 572 s instead of 148 s: 1e-7 is the compromise
-        parts.append("termination_criteria { simple_optimality_criteria { "
-                     "eps_optimal_relative: 1e-7 eps_optimal_absolute: 1e-7 } }")
-        if opts.threads:
-            parts.append(f"num_threads: {opts.threads}")
-        return " ".join(parts), notes
-    if opts.threads and opts.threads > 1:
-        notes.append(f"--threads is ignored by {solver}")
-    return "", notes
+# SOLVERS.md: HiGHS takes key=value lines, SCIP and PDLP their text-proto forms. The default
+# PDLP tolerance leaves ~1e-6 relative error; 1e-9 made the medium benchmark LP take 572 s
+# instead of 148 s: 1e-7 is the compromise.
+PDLP_TOLERANCE = ("termination_criteria { simple_optimality_criteria { "
+                  "eps_optimal_relative: 1e-7 eps_optimal_absolute: 1e-7 } }")
+# solver -> (fixed parameters, the parameter for each option it honours, separator); the
+# registry's gap and threads flags say which options these are (a test checks both agree)
+PARAMETERS: dict[str, tuple[list[str], dict[str, str], str]] = {
+    "highs": ([], {"threads": "threads={}", "gap": "mip_rel_gap={}"}, "\n"),
+    "scip": ([], {"gap": "limits/gap = {}"}, "\n"),
+    "pdlp": ([PDLP_TOLERANCE], {"threads": "num_threads: {}"}, " "),
+}
+
+
+def _params(info: SolverInfo, opts: SolveOptions, ignored: set[str]) -> str:
+    """Solver-specific parameter text for the options given and not ``ignored``."""
+    fixed, forms, sep = PARAMETERS.get(info.name, ([], {}, ""))
+    given = {"threads": opts.threads or None, "gap": opts.gap}
+    return sep.join([*fixed, *(form.format(given[option]) for option, form in forms.items()
+                               if given[option] is not None and option not in ignored)])
 
 
 def solve(lp: LinearProgram, opts: SolveOptions) -> RawResult:
     solver, why = (default_solver(lp, opts) if opts.solver == "auto"
                    else (opts.solver, "chosen"))
-    allowed = MIP_SOLVERS if lp.is_mip else LP_SOLVERS
-    if solver not in allowed:
-        kind = "a MIP (it has integer decisions)" if lp.is_mip else "an LP"
-        raise UsageError(f"--solver {solver} cannot solve {kind} with the ortools backend; "
-                         f"choose one of {', '.join(allowed)}")
-    if solver == "highs" and HIGHS_SHADOWED:
+    info = registry.suitable("ortools", solver, lp)
+    if info.name == "highs" and HIGHS_SHADOWED:
         return RawResult(Status.ERROR, "ortools", solver,
                          message="highspy was imported before OR-Tools in this process (e.g. by "
                                  "`import pulp`), which makes OR-Tools' HiGHS crash: import "
                                  "optimizer before pulp, or use --backend pulp --solver highs")
+    notices = registry.ignored_options(info, lp, opts)
     model = to_model(lp)
-    result = (_solve_proto(model, lp, opts, solver) if solver in PROTO_SOLVERS
-              else _solve_mb(model, solver, opts))
+    result = (_solve_proto(model, lp, opts, info) if info.interface == "proto"
+              else _solve_mb(model, info, opts, {n.option for n in notices}))
+    result.notices[:0] = notices
     if opts.solver == "auto":
         result.notes.insert(0, f"solver chosen automatically: {why}")
     if (result.duals is None and not lp.is_mip and result.x is not None
             and result.status is Status.OPTIMAL):
-        dual_run = _solve_proto(model, lp, SolveOptions(time_limit=opts.time_limit), "clp")
+        clp = registry.suitable("ortools", "clp", lp)
+        dual_run = _solve_proto(model, lp, SolveOptions(time_limit=opts.time_limit), clp)
         if dual_run.status is Status.OPTIMAL:
             result.duals = dual_run.duals
             result.duals_from = f"clp (re-solve: {solver}'s duals are not reliable)"
@@ -186,19 +170,21 @@ def solve(lp: LinearProgram, opts: SolveOptions) -> RawResult:
     return result
 
 
-def _solve_mb(model: Any, solver_name: str, opts: SolveOptions) -> RawResult:
-    solver = mbh.ModelSolverHelper(solver_name)
+def _solve_mb(model: Any, info: SolverInfo, opts: SolveOptions,
+              ignored: set[str]) -> RawResult:
+    solver_name = info.name
+    solver = mbh.ModelSolverHelper(info.native)
     if not solver.solver_is_supported():
         return RawResult(Status.ERROR, "ortools", solver_name,
                          message=f"{solver_name} is not available in this OR-Tools build")
-    params, notes = _params(solver_name, opts)
+    params = _params(info, opts, ignored)
     if params:
         solver.set_solver_specific_parameters(params)
     if opts.time_limit is not None:
         solver.set_time_limit_in_seconds(opts.time_limit)
     solver.enable_output(True)
-    if solver_name in ("highs", "pdlp"):
-        note_threaded_solver(solver_name)
+    if info.thread_pool is not None:
+        note_threaded_solver(info.thread_pool)
     start = time.perf_counter()
     with capture_fd_output() as captured:
         solver.solve(model)
@@ -208,39 +194,29 @@ def _solve_mb(model: Any, solver_name: str, opts: SolveOptions) -> RawResult:
     hit = opts.time_limit is not None and elapsed >= 0.95 * opts.time_limit
     status = map_status(MB_STATUS[name], has_solution, hit)
     result = RawResult(status, "ortools", solver_name, solve_s=elapsed, log=captured[0],
-                       notes=notes, message=name)
+                       message=name)
     if has_solution and status.has_solution_expected:
         result.x = np.asarray(solver.variable_values(), dtype=float)
         result.objective = float(solver.objective_value())
         bound = float(solver.best_objective_bound())
         result.bound = bound if np.isfinite(bound) else None
-        if solver_name in TRUSTED_DUALS:
+        if info.trusted_duals:
             result.duals = np.asarray(solver.dual_values(), dtype=float)
             result.duals_from = solver_name
     return result
 
 
-PROTO_SOLVERS = {
-    "clp": linear_solver_pb2.MPModelRequest.CLP_LINEAR_PROGRAMMING,
-    "cbc": linear_solver_pb2.MPModelRequest.CBC_MIXED_INTEGER_PROGRAMMING,
-}
-
-
 def _solve_proto(model: Any, lp: LinearProgram, opts: SolveOptions,
-                 solver: str) -> RawResult:
+                 info: SolverInfo) -> RawResult:
     """CLP or CBC: the model_builder model exported as a proto, solved by pywraplp."""
+    solver = info.name
     request = linear_solver_pb2.MPModelRequest()
     request.model.CopyFrom(mbh.to_mpmodel_proto(model))
-    request.solver_type = PROTO_SOLVERS[solver]
+    request.solver_type = getattr(linear_solver_pb2.MPModelRequest, info.native)
 
     request.enable_internal_solver_output = True
     if opts.time_limit is not None:
         request.solver_time_limit_seconds = opts.time_limit
-    notes = []
-    if opts.threads and opts.threads > 1:
-        notes.append(f"--threads is ignored by {solver} through OR-Tools")
-    if opts.gap is not None and solver == "cbc":
-        notes.append("--gap is ignored by cbc through OR-Tools (use --backend pulp)")
     response = linear_solver_pb2.MPSolutionResponse()
     start = time.perf_counter()
     with capture_fd_output() as captured:
@@ -254,14 +230,14 @@ def _solve_proto(model: Any, lp: LinearProgram, opts: SolveOptions,
         # merely feasible answer means Ctrl-C was pressed: pass it on (exit 130, no result)
         raise KeyboardInterrupt
     status = map_status(PROTO_STATUS.get(name, Status.ERROR), has_solution, hit)
-    result = RawResult(status, "ortools", solver, solve_s=elapsed, log=captured[0], notes=notes,
+    result = RawResult(status, "ortools", solver, solve_s=elapsed, log=captured[0],
                        message=name + (f": {response.status_str}" if response.status_str else ""))
     if has_solution and status.has_solution_expected:
         result.x = np.asarray(response.variable_value, dtype=float)
         result.objective = float(response.objective_value)
         if response.HasField("best_objective_bound"):
             result.bound = float(response.best_objective_bound)
-        if solver == "clp" and len(response.dual_value) == lp.n_rows:
+        if info.trusted_duals and len(response.dual_value) == lp.n_rows:
             result.duals = np.asarray(response.dual_value, dtype=float)
             result.duals_from = "clp"
     return result

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pulp
 
+from optimizer.backends import registry
 from optimizer.backends.base import (
     RawResult,
     SolveOptions,
@@ -22,8 +23,6 @@ from optimizer.backends.base import (
     note_threaded_solver,
 )
 from optimizer.model.lp import LinearProgram
-
-SOLVERS = ("cbc", "highs")
 
 # (LpProblem.status, LpProblem.sol_status) names -> Status; a table test covers every entry
 PULP_STATUS: dict[str, Status] = {
@@ -48,7 +47,7 @@ def map_status(status: str, sol_status: int, hit_time_limit: bool) -> Status:
 
 def available_solvers() -> list[str]:
     found = pulp.listSolvers(onlyAvailable=True)
-    return [name for name, cls in (("cbc", "PULP_CBC_CMD"), ("highs", "HiGHS")) if cls in found]
+    return [s.name for s in registry.SOLVERS if s.backend == "pulp" and s.native in found]
 
 
 def to_pulp(lp: LinearProgram) -> tuple[pulp.LpProblem, list[pulp.LpVariable], list[str]]:
@@ -90,10 +89,11 @@ def to_pulp(lp: LinearProgram) -> tuple[pulp.LpProblem, list[pulp.LpVariable], l
 
 def solve(lp: LinearProgram, opts: SolveOptions) -> RawResult:
     solver_name = "cbc" if opts.solver == "auto" else opts.solver
-    if solver_name not in SOLVERS:
+    info = registry.lookup("pulp", solver_name)
+    if info is None:
         return RawResult(Status.ERROR, "pulp", solver_name,
                          message=f"solver {solver_name!r} is not a PuLP solver here; "
-                                 f"choose one of {', '.join(SOLVERS)}")
+                                 f"choose one of {', '.join(registry.names('pulp'))}")
     if solver_name not in available_solvers():
         return RawResult(Status.ERROR, "pulp", solver_name,
                          message=f"PuLP cannot find {solver_name} on this machine")
@@ -106,15 +106,14 @@ def solve(lp: LinearProgram, opts: SolveOptions) -> RawResult:
     if opts.threads:
         kwargs["threads"] = opts.threads
     with tempfile.TemporaryDirectory() as tmp:
+        cwd = None
         if solver_name == "cbc":
             kwargs["keepFiles"] = False
-            solver: Any = pulp.PULP_CBC_CMD(**kwargs)
             cwd = os.getcwd()
             os.chdir(tmp)  # CBC_CMD writes its scratch files to the working directory
-        else:
-            solver = pulp.HiGHS(**kwargs)
-            note_threaded_solver("highspy")
-            cwd = None
+        solver: Any = getattr(pulp, info.native)(**kwargs)
+        if info.thread_pool is not None:
+            note_threaded_solver(info.thread_pool)
         start = time.perf_counter()
         try:
             with capture_fd_output() as captured:
@@ -126,7 +125,8 @@ def solve(lp: LinearProgram, opts: SolveOptions) -> RawResult:
     hit = opts.time_limit is not None and elapsed >= 0.95 * opts.time_limit
     status = map_status(pulp.LpStatus[prob.status], prob.sol_status, hit)
     result = RawResult(status, "pulp", solver_name, solve_s=elapsed, log=captured[0],
-                       message=pulp.LpStatus[prob.status])
+                       message=pulp.LpStatus[prob.status],
+                       notices=registry.ignored_options(info, lp, opts))
     if status.has_solution_expected:
         values = np.array([np.nan if v.varValue is None else v.varValue for v in xs], dtype=float)
         if not np.isnan(values).any():
