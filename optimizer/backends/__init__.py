@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from optimizer.backends import ortools_backend, pulp_backend, registry
-from optimizer.backends.base import RawResult, SolveOptions, Status
+from optimizer.backends.base import Notice, NoticeKind, RawResult, SolveOptions, Status, ref
 from optimizer.backends.decompose import period_partition, solve_by_period
 from optimizer.model.lp import LinearProgram
 
 BACKENDS = {"ortools": ortools_backend.solve, "pulp": pulp_backend.solve}
-SOLVER_CHOICES = registry.choices()  # --solver choices by --backend: auto and the registry's
+SOLVER_CHOICES = registry.choices()  # solver choices by backend: auto and the registry's
 
 __all__ = ["BACKENDS", "RawResult", "SolveOptions", "Status", "solve"]
 
@@ -22,11 +22,11 @@ def solve(lp: LinearProgram, options: SolveOptions) -> RawResult:
         return solve_by_period(lp, options, BACKENDS[options.backend], partition)
     result = BACKENDS[options.backend](lp, options)
     if options.workers is not None and options.workers > 1:
-        why = ("--no-decompose" if not options.decompose else
+        why = (ref("decompose", False) if not options.decompose else
                "its periods are coupled (deferrable work, a carbon cap or renewable floor, or "
                "integer decisions)")
-        result.notes.append(f"--jobs {options.workers} has no effect: this LP is solved as one "
-                            f"({why})")
+        result.notices.append(Notice("workers", options.workers, "has no effect: this LP is "
+                                     f"solved as one ({why})", NoticeKind.NO_EFFECT))
     if lp.is_mip and result.x is not None and result.duals is None:
         # a MIP has no duals: fix the integer decisions, re-solve the LP with CLP, read its duals
         fixed = lp.fix_integers(result.x)

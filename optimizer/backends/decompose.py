@@ -31,11 +31,14 @@ import scipy.sparse as sp
 
 from optimizer.backends import registry
 from optimizer.backends.base import (
+    Notice,
+    NoticeKind,
     RawResult,
     SolveOptions,
     Status,
     available_cores,
     fork_is_safe,
+    ref,
 )
 from optimizer.model.lp import Block, LinearProgram
 
@@ -92,7 +95,7 @@ def solve_by_period(lp: LinearProgram, options: SolveOptions,
     workers = period_workers(lp, options, T)
     fallback = ""
     results: list[RawResult] = []
-    # --time-limit bounds the whole solve: each period gets what is left of it
+    # the time limit bounds the whole solve: each period gets what is left of it
     deadline = None if options.time_limit is None else time.time() + options.time_limit
     task = partial(_solve_before, solve, options, deadline)
     if workers > 1:
@@ -125,9 +128,11 @@ def solve_by_period(lp: LinearProgram, options: SolveOptions,
         objective=float(lp.c @ x), bound=None, solve_s=time.perf_counter() - start,
         message=first.message, duals_from=first.duals_from,
         log="".join(f"--- period {t} ---\n{r.log}" for t, r in enumerate(results)),
-        notes=[*first.notes, f"solved as {T} independent period LPs, {how}: no constraint "
-                             "couples periods (exact; --no-decompose for one LP)"],
-        notices=list(first.notices),
+        notes=list(first.notes),
+        notices=[*first.notices, Notice(
+            "decompose", True, f"solved as {T} independent period LPs, {how}: no constraint "
+                               f"couples periods (exact; {ref('decompose', False)} for one LP)",
+            NoticeKind.INFO)],
     )
 
 

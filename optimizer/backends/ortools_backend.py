@@ -27,11 +27,14 @@ from ortools.linear_solver.python import model_builder_helper as mbh  # noqa: E4
 
 from optimizer.backends import registry  # noqa: E402
 from optimizer.backends.base import (  # noqa: E402
+    Notice,
+    NoticeKind,
     RawResult,
     SolveOptions,
     Status,
     capture_fd_output,
     note_threaded_solver,
+    ref,
 )
 from optimizer.backends.registry import SolverInfo  # noqa: E402
 from optimizer.model.lp import LinearProgram  # noqa: E402
@@ -91,7 +94,8 @@ CBC took 132 s and SCIP 33 s."""
 
 def default_solver(lp: LinearProgram, opts: SolveOptions | None = None) -> tuple[str, str]:
     """The solver ``auto`` picks by problem class and size, and why (measured on this machine:
-    FEW_INTEGERS, reports/benchmarks/solvers.md)."""
+    FEW_INTEGERS, reports/benchmarks/solvers.md); the reason is a :class:`Notice` reason (it
+    may mention options)."""
     size = f"{lp.n_vars:,} variables"
     if lp.is_mip:
         k = int(lp.integer.sum())
@@ -100,7 +104,7 @@ def default_solver(lp: LinearProgram, opts: SolveOptions | None = None) -> tuple
                                  or (cbc is not None and cbc.gap)):
             return "cbc", (f"MIP with {k} integer decisions among {size}: CBC (its LP engine is "
                            "CLP) solved such LP-heavy MIPs 2-4x faster than SCIP here")
-        why = ("CBC through OR-Tools ignores --gap" if k <= FEW_INTEGERS else
+        why = (f"CBC through OR-Tools ignores {ref('gap')}" if k <= FEW_INTEGERS else
                f"with more than {FEW_INTEGERS} decisions SCIP was the faster here (4x on "
                "OR-Library capa4)")
         return "scip", f"MIP with {k:,} integer decisions among {size}: SCIP ({why})"
@@ -151,14 +155,15 @@ def solve(lp: LinearProgram, opts: SolveOptions) -> RawResult:
         return RawResult(Status.ERROR, "ortools", solver,
                          message="highspy was imported before OR-Tools in this process (e.g. by "
                                  "`import pulp`), which makes OR-Tools' HiGHS crash: import "
-                                 "optimizer before pulp, or use --backend pulp --solver highs")
+                                 "optimizer before pulp, or solve with HiGHS through the pulp "
+                                 "backend")
     notices = registry.ignored_options(info, lp, opts)
     model = to_model(lp)
     result = (_solve_proto(model, lp, opts, info) if info.interface == "proto"
               else _solve_mb(model, info, opts, {n.option for n in notices}))
-    result.notices[:0] = notices
     if opts.solver == "auto":
-        result.notes.insert(0, f"solver chosen automatically: {why}")
+        notices.insert(0, Notice("solver", "auto", why, NoticeKind.CHOSEN))
+    result.notices[:0] = notices
     if (result.duals is None and not lp.is_mip and result.x is not None
             and result.status is Status.OPTIMAL):
         clp = registry.suitable("ortools", "clp", lp)

@@ -1,6 +1,6 @@
 """What each solver can do, one record per solver and backend (linopy's solver capabilities).
 
-Every list of solvers elsewhere is read from :data:`SOLVERS`: the ``--solver`` choices, which
+Every list of solvers elsewhere is read from :data:`SOLVERS`: the solver choices, which
 solvers take LPs or MIPs, whose duals are trusted, which are reached through the exported proto,
 which start a native thread pool (fork safety, :func:`~optimizer.backends.base.fork_is_safe`),
 and the notices about options a solver does not honour (:func:`ignored_options`).
@@ -84,7 +84,7 @@ def names(backend: str, lp: LinearProgram | None = None) -> tuple[str, ...]:
 
 
 def choices() -> dict[str, tuple[str, ...]]:
-    """``--solver`` choices by ``--backend``: ``auto`` and every solver chosen per solve."""
+    """The solver choices by backend: ``auto`` and every solver chosen per solve."""
     chosen = [s for s in SOLVERS if not s.warm_start]
     return {b: ("auto", *(s.name for s in chosen if s.backend == b))
             for b in dict.fromkeys(s.backend for s in chosen)}

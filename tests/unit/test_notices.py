@@ -87,3 +87,21 @@ def test_the_renderers_put_the_worded_notices_before_the_notes() -> None:
     assert notes == [first, second, *sol.notes]
     library = json.loads(files.solution_json(sol, flags=False))["notes"]
     assert library[:2] == word_notices(sol.notices, flags=False)
+
+
+def test_no_cli_wording_below_the_cli() -> None:
+    """The backends name options only through notices: no ``--flag`` in their strings."""
+    import ast
+    import re
+
+    import optimizer
+
+    package = Path(optimizer.__file__).parent
+    flag = re.compile(r"(?<![\w-])--[a-z]")
+    found = []
+    for path in [*sorted((package / "backends").glob("*.py")), package / "warm.py"]:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if (isinstance(node, ast.Constant) and isinstance(node.value, str)
+                    and flag.search(node.value)):
+                found.append(f"{path.name}:{node.lineno}: {node.value[:60]!r}")
+    assert not found, found

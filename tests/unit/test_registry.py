@@ -143,5 +143,7 @@ def test_a_solve_reports_what_it_ignored() -> None:
 
     sol = solve_document(load("instances/tiny.yaml"),
                          SolveOptions(solver="scip", threads=2)).solution
-    assert sol.notices == [Notice("threads", None, "is ignored by scip")]
+    ignored, split = sol.notices  # tiny splits into two period LPs
+    assert ignored == Notice("threads", None, "is ignored by scip")
+    assert (split.option, split.kind) == ("decompose", NoticeKind.INFO)
     assert not any("ignored" in n for n in sol.notes)

@@ -74,11 +74,12 @@ def test_auto_picks_by_problem_class_and_size_and_says_why() -> None:
 
     import numpy as np
 
-    from optimizer.backends.base import SolveOptions
+    from optimizer.backends.base import Notice, NoticeKind, SolveOptions
     from optimizer.backends.ortools_backend import FEW_INTEGERS, default_solver
     from optimizer.compile import compile_instance
     from optimizer.load import load
     from optimizer.model import LinearProgram, formulate
+    from optimizer.report.notices import word_notices
 
     lp = formulate(compile_instance(load(None).instance))  # the national instance
     solver, why = default_solver(lp)
@@ -96,7 +97,9 @@ def test_auto_picks_by_problem_class_and_size_and_says_why() -> None:
     assert default_solver(many)[0] == "scip"
     solver, why = default_solver(few, SolveOptions(gap=0.01))
     assert solver == "scip"
-    assert "ignores --gap" in why
+    chosen = Notice("solver", "auto", why, NoticeKind.CHOSEN)
+    assert "ignores --gap" in word_notices([chosen], flags=True)[0]
+    assert "ignores gap" in word_notices([chosen], flags=False)[0]
 
 
 def test_highs_threads_after_an_earlier_highs_solve_still_solves() -> None:

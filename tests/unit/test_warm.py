@@ -116,7 +116,7 @@ def test_period_lps_are_kept_warm_one_solver_each() -> None:
     raw, _ = _check(solver, data, ["sites[*].price*=1.15"])
     assert any(n.startswith("warm: yes (6 period LPs from their previous bases")
                for n in raw.notes), raw.notes
-    assert any("independent period LPs" in n for n in raw.notes)
+    assert any("independent period LPs" in n.reason for n in raw.notices)
 
 
 @pytest.mark.parametrize(("share", "warm"), [(0.01, False), (1.0, True)])
