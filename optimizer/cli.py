@@ -28,6 +28,7 @@ from optimizer.backends import SOLVER_CHOICES
 from optimizer.backends.base import SolveOptions, Status
 from optimizer.errors import InstanceError, Problem, UsageError
 from optimizer.load import Document, load
+from optimizer.report.notices import word_error
 
 EXIT_OK, EXIT_INTERNAL, EXIT_USAGE, EXIT_NO_SOLUTION, EXIT_NOT_OPTIMAL = 0, 1, 2, 3, 4
 EXIT_INTERRUPTED = 130
@@ -172,7 +173,7 @@ def solve(
         _report_problems(exc.problems, exc.warnings, document.file)
         raise typer.Exit(EXIT_USAGE) from None
     except UsageError as exc:
-        _usage(str(exc))
+        _usage(word_error(exc, flags=True))
         raise
     sol = result.solution
     timings = {"load": load_s, **result.timings}
