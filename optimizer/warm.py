@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from optimizer import backends
+from optimizer.backends import registry
 from optimizer.backends.base import (
     RawResult,
     SolveOptions,
@@ -31,6 +32,7 @@ from optimizer.backends.base import (
     note_threaded_solver,
 )
 from optimizer.backends.decompose import period_partition, solve_by_period
+from optimizer.backends.result import Answer, build_result
 from optimizer.model.lp import LinearProgram
 
 # HighsModelStatus name -> Status (a table test covers every member)
@@ -56,6 +58,8 @@ HIGHS_STATUS: dict[str, Status] = {
     "kMemoryLimit": Status.ERROR,
     "kHighsInterrupt": Status.ERROR,
 }
+
+INFO = registry.get("highspy", "highs-warm")
 
 MAX_CHANGED_COEFFS = 0.01
 """Change matrix values one by one (``changeCoeff``) when at most this share of them differ
@@ -292,14 +296,14 @@ class WarmSolver:
         else:
             self.cold_solves += 1
             note = f"warm: no ({how}; {iterations} simplex iterations)"
-        result = RawResult(status, "highspy", "highs-warm", solve_s=elapsed, message=name,
-                           log=captured[0] if captured else "", notes=[note])
+        answer = Answer(status, name, elapsed, captured[0] if captured else "")
         if status is Status.OPTIMAL:
             sol = highs.getSolution()
-            result.x = np.asarray(sol.col_value, dtype=float)
-            result.objective = float(highs.getInfo().objective_function_value)
-            result.bound = result.objective
+            answer.x = np.asarray(sol.col_value, dtype=float)
+            answer.objective = answer.bound = float(highs.getInfo().objective_function_value)
             if sol.dual_valid:
-                result.duals = np.asarray(sol.row_dual, dtype=float) + 0.0  # no -0.0
-                result.duals_from = "highspy"
+                answer.duals = np.asarray(sol.row_dual, dtype=float) + 0.0  # no -0.0
+        result = build_result(INFO, answer, lp, self.options,
+                              registry.ignored_options(INFO, lp, self.options))
+        result.notes.append(note)
         return result

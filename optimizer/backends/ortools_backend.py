@@ -37,6 +37,7 @@ from optimizer.backends.base import (  # noqa: E402
     ref,
 )
 from optimizer.backends.registry import SolverInfo  # noqa: E402
+from optimizer.backends.result import Answer, build_result, hit_time_limit  # noqa: E402
 from optimizer.model.lp import LinearProgram  # noqa: E402
 
 # model_builder's SolveStatus name -> Status (a table test covers every entry)
@@ -75,15 +76,6 @@ PROTO_STATUS: dict[str, Status] = {
 }
 
 
-def map_status(status: Status, has_solution: bool, hit_time_limit: bool) -> Status:
-    """A stop at the time limit is ``time_limit`` whatever the solver called it."""
-    if hit_time_limit and status in (Status.FEASIBLE, Status.ERROR):
-        return Status.TIME_LIMIT
-    if status is Status.FEASIBLE and not has_solution:
-        return Status.ERROR
-    return status
-
-
 FEW_INTEGERS = 20
 """MIPs with at most this many integer decisions go to CBC, the others to SCIP. Measured here
 (one run each): the 2025 plan (10 decisions, 18,442 variables) CBC 0.9 s, SCIP 4.6 s; the
@@ -99,9 +91,8 @@ def default_solver(lp: LinearProgram, opts: SolveOptions | None = None) -> tuple
     size = f"{lp.n_vars:,} variables"
     if lp.is_mip:
         k = int(lp.integer.sum())
-        cbc = registry.lookup("ortools", "cbc")
         if k <= FEW_INTEGERS and (opts is None or opts.gap is None
-                                 or (cbc is not None and cbc.gap)):
+                                 or registry.get("ortools", "cbc").gap):
             return "cbc", (f"MIP with {k} integer decisions among {size}: CBC (its LP engine is "
                            "CLP) solved such LP-heavy MIPs 2-4x faster than SCIP here")
         why = (f"CBC through OR-Tools ignores {ref('gap')}" if k <= FEW_INTEGERS else
@@ -160,7 +151,7 @@ def solve(lp: LinearProgram, opts: SolveOptions) -> RawResult:
     notices = registry.ignored_options(info, lp, opts)
     model = to_model(lp)
     result = (_solve_proto(model, lp, opts, info) if info.interface == "proto"
-              else _solve_mb(model, info, opts, {n.option for n in notices}))
+              else _solve_mb(model, lp, opts, info, {n.option for n in notices}))
     if opts.solver == "auto":
         notices.insert(0, Notice("solver", "auto", why, NoticeKind.CHOSEN))
     result.notices[:0] = notices
@@ -175,13 +166,13 @@ def solve(lp: LinearProgram, opts: SolveOptions) -> RawResult:
     return result
 
 
-def _solve_mb(model: Any, info: SolverInfo, opts: SolveOptions,
+def _solve_mb(model: Any, lp: LinearProgram, opts: SolveOptions, info: SolverInfo,
               ignored: set[str]) -> RawResult:
-    solver_name = info.name
+    """GLOP, PDLP, HiGHS or SCIP through model_builder, with the options not ``ignored``."""
     solver = mbh.ModelSolverHelper(info.native)
     if not solver.solver_is_supported():
-        return RawResult(Status.ERROR, "ortools", solver_name,
-                         message=f"{solver_name} is not available in this OR-Tools build")
+        return RawResult(Status.ERROR, "ortools", info.name,
+                         message=f"{info.name} is not available in this OR-Tools build")
     params = _params(info, opts, ignored)
     if params:
         solver.set_solver_specific_parameters(params)
@@ -193,32 +184,24 @@ def _solve_mb(model: Any, info: SolverInfo, opts: SolveOptions,
     start = time.perf_counter()
     with capture_fd_output() as captured:
         solver.solve(model)
-    elapsed = time.perf_counter() - start
     name = solver.status().name
-    has_solution = bool(solver.has_solution())
-    hit = opts.time_limit is not None and elapsed >= 0.95 * opts.time_limit
-    status = map_status(MB_STATUS[name], has_solution, hit)
-    result = RawResult(status, "ortools", solver_name, solve_s=elapsed, log=captured[0],
-                       message=name)
-    if has_solution and status.has_solution_expected:
-        result.x = np.asarray(solver.variable_values(), dtype=float)
-        result.objective = float(solver.objective_value())
+    answer = Answer(MB_STATUS[name], name, time.perf_counter() - start, captured[0])
+    if solver.has_solution():
+        answer.x = np.asarray(solver.variable_values(), dtype=float)
+        answer.objective = float(solver.objective_value())
         bound = float(solver.best_objective_bound())
-        result.bound = bound if np.isfinite(bound) else None
-        if info.trusted_duals:
-            result.duals = np.asarray(solver.dual_values(), dtype=float)
-            result.duals_from = solver_name
-    return result
+        answer.bound = bound if np.isfinite(bound) else None
+        if info.trusted_duals:  # model_builder's HiGHS gives row activities here
+            answer.duals = np.asarray(solver.dual_values(), dtype=float)
+    return build_result(info, answer, lp, opts)
 
 
 def _solve_proto(model: Any, lp: LinearProgram, opts: SolveOptions,
                  info: SolverInfo) -> RawResult:
     """CLP or CBC: the model_builder model exported as a proto, solved by pywraplp."""
-    solver = info.name
     request = linear_solver_pb2.MPModelRequest()
     request.model.CopyFrom(mbh.to_mpmodel_proto(model))
     request.solver_type = getattr(linear_solver_pb2.MPModelRequest, info.native)
-
     request.enable_internal_solver_output = True
     if opts.time_limit is not None:
         request.solver_time_limit_seconds = opts.time_limit
@@ -228,21 +211,18 @@ def _solve_proto(model: Any, lp: LinearProgram, opts: SolveOptions,
         pywraplp.Solver.SolveWithProto(request, response)
     elapsed = time.perf_counter() - start
     name = linear_solver_pb2.MPSolverResponseStatus.Name(response.status)
-    has_solution = len(response.variable_value) == lp.n_vars
-    hit = opts.time_limit is not None and elapsed >= 0.95 * opts.time_limit
-    if name == "MPSOLVER_FEASIBLE" and not hit:
+    if name == "MPSOLVER_FEASIBLE" and not hit_time_limit(elapsed, opts.time_limit):
         # CLP and CBC catch SIGINT themselves and stop early; with no limit to stop them, a
         # merely feasible answer means Ctrl-C was pressed: pass it on (exit 130, no result)
         raise KeyboardInterrupt
-    status = map_status(PROTO_STATUS.get(name, Status.ERROR), has_solution, hit)
-    result = RawResult(status, "ortools", solver, solve_s=elapsed, log=captured[0],
-                       message=name + (f": {response.status_str}" if response.status_str else ""))
-    if has_solution and status.has_solution_expected:
-        result.x = np.asarray(response.variable_value, dtype=float)
-        result.objective = float(response.objective_value)
+    answer = Answer(PROTO_STATUS.get(name, Status.ERROR),
+                    name + (f": {response.status_str}" if response.status_str else ""),
+                    elapsed, captured[0])
+    if len(response.variable_value) == lp.n_vars:
+        answer.x = np.asarray(response.variable_value, dtype=float)
+        answer.objective = float(response.objective_value)
         if response.HasField("best_objective_bound"):
-            result.bound = float(response.best_objective_bound)
-        if info.trusted_duals and len(response.dual_value) == lp.n_rows:
-            result.duals = np.asarray(response.dual_value, dtype=float)
-            result.duals_from = "clp"
-    return result
+            answer.bound = float(response.best_objective_bound)
+        if len(response.dual_value) == lp.n_rows:
+            answer.duals = np.asarray(response.dual_value, dtype=float)
+    return build_result(info, answer, lp, opts)

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pulp
 
-from optimizer.backends import registry
+from optimizer.backends import registry, result
 from optimizer.backends.base import (
     RawResult,
     SolveOptions,
@@ -22,6 +22,7 @@ from optimizer.backends.base import (
     capture_fd_output,
     note_threaded_solver,
 )
+from optimizer.backends.result import Answer, build_result
 from optimizer.model.lp import LinearProgram
 
 # (LpProblem.status, LpProblem.sol_status) names -> Status; a table test covers every entry
@@ -34,15 +35,20 @@ PULP_STATUS: dict[str, Status] = {
 }
 
 
-def map_status(status: str, sol_status: int, hit_time_limit: bool) -> Status:
+def native_status(status: str, sol_status: int) -> Status:
+    """PuLP's (``LpProblem.status`` name, ``sol_status``) as a Status, before the time-limit
+    rule: an integer-feasible answer is FEASIBLE, "Optimal" without an optimal solution ERROR."""
     if sol_status == pulp.LpSolutionIntegerFeasible:
-        return Status.TIME_LIMIT if hit_time_limit else Status.FEASIBLE
+        return Status.FEASIBLE
     mapped = PULP_STATUS.get(status, Status.ERROR)
     if mapped is Status.OPTIMAL and sol_status != pulp.LpSolutionOptimal:
-        return Status.TIME_LIMIT if hit_time_limit else Status.ERROR
-    if hit_time_limit and mapped is Status.ERROR:
-        return Status.TIME_LIMIT
+        return Status.ERROR
     return mapped
+
+
+def map_status(status: str, sol_status: int, hit_time_limit: bool) -> Status:
+    """The status :func:`solve` reports for a solution that has values."""
+    return result.map_status(native_status(status, sol_status), True, hit_time_limit)
 
 
 def available_solvers() -> list[str]:
@@ -122,22 +128,11 @@ def solve(lp: LinearProgram, opts: SolveOptions) -> RawResult:
             if cwd is not None:
                 os.chdir(cwd)
         elapsed = time.perf_counter() - start
-    hit = opts.time_limit is not None and elapsed >= 0.95 * opts.time_limit
-    status = map_status(pulp.LpStatus[prob.status], prob.sol_status, hit)
-    result = RawResult(status, "pulp", solver_name, solve_s=elapsed, log=captured[0],
-                       message=pulp.LpStatus[prob.status],
-                       notices=registry.ignored_options(info, lp, opts))
-    if status.has_solution_expected:
-        values = np.array([np.nan if v.varValue is None else v.varValue for v in xs], dtype=float)
-        if not np.isnan(values).any():
-            result.x = values
-            result.objective = float(lp.c @ values)
-            if not lp.is_mip:
-                result.duals = np.array(
-                    [prob.constraints[n].pi if n and prob.constraints[n].pi is not None
-                     else 0.0 for n in names], dtype=float)
-                result.duals_from = solver_name
-        elif status is not Status.TIME_LIMIT:
-            result.status = Status.ERROR
-            result.message += ": the solver returned no values"
-    return result
+    answer = Answer(native_status(pulp.LpStatus[prob.status], prob.sol_status),
+                    pulp.LpStatus[prob.status], elapsed, captured[0])
+    values = np.array([np.nan if v.varValue is None else v.varValue for v in xs], dtype=float)
+    if not np.isnan(values).any():
+        answer.x, answer.objective = values, float(lp.c @ values)
+        answer.duals = np.array([prob.constraints[n].pi if n and prob.constraints[n].pi
+                                 is not None else 0.0 for n in names], dtype=float)
+    return build_result(info, answer, lp, opts, registry.ignored_options(info, lp, opts))

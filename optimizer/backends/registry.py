@@ -77,6 +77,14 @@ def lookup(backend: str, solver: str) -> SolverInfo | None:
     return next((s for s in SOLVERS if (s.backend, s.name) == (backend, solver)), None)
 
 
+def get(backend: str, solver: str) -> SolverInfo:
+    """The record of ``solver`` through ``backend``, which must exist."""
+    info = lookup(backend, solver)
+    if info is None:
+        raise KeyError(f"no solver {solver!r} in the {backend} backend")
+    return info
+
+
 def names(backend: str, lp: LinearProgram | None = None) -> tuple[str, ...]:
     """The solvers of ``backend`` (that can solve ``lp``, an LP or a MIP, if given)."""
     return tuple(s.name for s in SOLVERS

@@ -10,6 +10,7 @@ from ortools.linear_solver.python import model_builder_helper as mbh
 from optimizer.backends import ortools_backend as ob
 from optimizer.backends import pulp_backend as pb
 from optimizer.backends.base import Status
+from optimizer.backends.result import map_status
 
 
 def test_every_model_builder_status_is_mapped() -> None:
@@ -48,7 +49,7 @@ def test_model_builder_table(name: str, expected: Status) -> None:
 )
 def test_ortools_time_limit_mapping(status: Status, has_solution: bool, hit: bool,
                                     expected: Status) -> None:
-    assert ob.map_status(status, has_solution, hit) is expected
+    assert map_status(status, has_solution, hit) is expected
 
 
 @pytest.mark.parametrize(
