@@ -15,6 +15,8 @@ from typing import Any
 
 import numpy as np
 
+from optimizer.model.lp import LinearProgram
+
 
 class Status(StrEnum):
     OPTIMAL = "optimal"
@@ -103,6 +105,8 @@ class RawResult:
     notes: list[str] = field(default_factory=list)
     notices: list[Notice] = field(default_factory=list)  # about the options, worded by the reader
 
+
+LpSolve = Callable[[LinearProgram, SolveOptions], RawResult]  # a backend's solve function
 
 _threads_started: set[str] = set()  # solvers run in this process that keep native threads
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import multiprocessing
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import replace
@@ -31,6 +31,7 @@ import scipy.sparse as sp
 
 from optimizer.backends import registry
 from optimizer.backends.base import (
+    LpSolve,
     Notice,
     NoticeKind,
     RawResult,
@@ -68,9 +69,10 @@ def period_partition(lp: LinearProgram) -> tuple[np.ndarray, np.ndarray] | None:
 
 
 def solve_by_period(lp: LinearProgram, options: SolveOptions,
-                    solve: Callable[[LinearProgram, SolveOptions], RawResult],
+                    solve: LpSolve | Sequence[LpSolve],
                     partition: tuple[np.ndarray, np.ndarray]) -> RawResult:
-    """Solve each period's LP with ``solve`` and assemble one RawResult."""
+    """Solve each period's LP with ``solve`` (or period t with ``solve[t]``, one after another
+    in this process) and assemble one RawResult."""
     start = time.perf_counter()
     col_p, row_p = partition
     T = int(col_p.max()) + 1
@@ -92,13 +94,15 @@ def solve_by_period(lp: LinearProgram, options: SolveOptions,
                           col_lb=lp.col_lb[cs], col_ub=lp.col_ub[cs], integer=lp.integer[cs],
                           variables={}, rows={}, cost_matrix=lp.cost_matrix[:, cs])
 
-    workers = period_workers(lp, options, T)
+    solves = list(solve) if isinstance(solve, Sequence) else [solve] * T
+    # one solve for all periods may run in worker processes; one per period runs here
+    workers = period_workers(lp, options, T) if not isinstance(solve, Sequence) else 1
     fallback = ""
     results: list[RawResult] = []
     # the time limit bounds the whole solve: each period gets what is left of it
     deadline = None if options.time_limit is None else time.time() + options.time_limit
-    task = partial(_solve_before, solve, options, deadline)
     if workers > 1:
+        task = partial(_solve_before, solves[0], options, deadline)
         try:
             with ProcessPoolExecutor(workers,
                                      mp_context=multiprocessing.get_context("fork")) as pool:
@@ -107,8 +111,8 @@ def solve_by_period(lp: LinearProgram, options: SolveOptions,
             fallback = f" (the worker processes failed: {type(exc).__name__}; solved here)"
             workers, results = 1, []
     if not results:
-        for sub in subproblems():  # serial: stop at the first period that is not optimal
-            results.append(task(sub))
+        for t, sub in enumerate(subproblems()):  # stop at the first period not optimal
+            results.append(_solve_before(solves[t], options, deadline, sub))
             if results[-1].status is not Status.OPTIMAL:
                 break
     x = np.zeros(lp.n_vars)
@@ -136,8 +140,8 @@ def solve_by_period(lp: LinearProgram, options: SolveOptions,
     )
 
 
-def _solve_before(solve: Callable[[LinearProgram, SolveOptions], RawResult],
-                  options: SolveOptions, deadline: float | None, lp: LinearProgram) -> RawResult:
+def _solve_before(solve: LpSolve, options: SolveOptions, deadline: float | None,
+                  lp: LinearProgram) -> RawResult:
     """``solve`` with the time left until ``deadline`` (wall clock, shared by forked workers)
     as its time limit; a period reached after the deadline is not started."""
     if deadline is None:

@@ -155,14 +155,6 @@ def solve(lp: LinearProgram, opts: SolveOptions) -> RawResult:
     if opts.solver == "auto":
         notices.insert(0, Notice("solver", "auto", why, NoticeKind.CHOSEN))
     result.notices[:0] = notices
-    if (result.duals is None and not lp.is_mip and result.x is not None
-            and result.status is Status.OPTIMAL):
-        clp = registry.suitable("ortools", "clp", lp)
-        dual_run = _solve_proto(model, lp, SolveOptions(time_limit=opts.time_limit), clp)
-        if dual_run.status is Status.OPTIMAL:
-            result.duals = dual_run.duals
-            result.duals_from = f"clp (re-solve: {solver}'s duals are not reliable)"
-            result.log += "\n--- dual re-solve with CLP ---\n" + dual_run.log
     return result
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import dataclasses
 
-import numpy as np
 import pytest
 
 from optimizer import backends
@@ -13,23 +12,10 @@ from optimizer.backends import base, registry
 from optimizer.backends.base import Notice, NoticeKind, SolveOptions
 from optimizer.backends.ortools_backend import PARAMETERS
 from optimizer.backends.registry import SOLVERS, ignored_options, lookup
-from optimizer.compile import compile_instance
 from optimizer.errors import UsageError
 from optimizer.load import load
-from optimizer.model import LinearProgram, formulate
+from optimizer.model import LinearProgram
 from optimizer.report.notices import word_notices
-
-
-@pytest.fixture(scope="module")
-def lp() -> LinearProgram:
-    return formulate(compile_instance(load("instances/tiny.yaml").instance))
-
-
-@pytest.fixture(scope="module")
-def mip(lp: LinearProgram) -> LinearProgram:
-    integer = np.zeros(lp.n_vars, dtype=bool)
-    integer[0] = True
-    return dataclasses.replace(lp, integer=integer)
 
 
 def _with(monkeypatch: pytest.MonkeyPatch, backend: str, name: str, **flags: object) -> None:

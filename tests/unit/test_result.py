@@ -10,17 +10,10 @@ import pytest
 from optimizer.backends import registry
 from optimizer.backends.base import Notice, SolveOptions, Status
 from optimizer.backends.result import Answer, build_result, hit_time_limit
-from optimizer.compile import compile_instance
-from optimizer.load import load
-from optimizer.model import LinearProgram, formulate
+from optimizer.model import LinearProgram
 
 GLOP = registry.get("ortools", "glop")  # trusted duals
 SCIP = registry.get("ortools", "scip")  # untrusted duals
-
-
-@pytest.fixture(scope="module")
-def lp() -> LinearProgram:
-    return formulate(compile_instance(load("instances/tiny.yaml").instance))
 
 
 def _answer(lp: LinearProgram, status: Status, values: bool = True,
