@@ -3,7 +3,8 @@
 The matrix goes into ``model_builder`` with ``helper.fill_model_from_sparse_data`` on an empty
 model (SOLVERS.md: on a non-empty model it appends). CLP is reached by exporting the model proto
 and solving it with ``pywraplp.Solver.SolveWithProto``. Duals are read only from solvers that give
-correct ones (GLOP, PDLP, CLP); after HiGHS or SCIP, the LP is re-solved with CLP for its duals.
+correct ones (the registry's ``trusted_duals``: GLOP, PDLP, CLP); after HiGHS or SCIP the strategy
+above re-solves the LP with CLP for them (:func:`optimizer.backends.strategy.add_duals`).
 Solver output goes to the raw file descriptors, so every solve runs inside
 :func:`capture_fd_output` and its log is returned, never printed.
 """
