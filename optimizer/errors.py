@@ -72,3 +72,9 @@ class InstanceError(Exception):
 
 class UsageError(Exception):
     """Bad options or combinations on the command line or in the API (exit code 2)."""
+
+    def __init__(self, message: str, notice: Any = None) -> None:
+        super().__init__(message)
+        # the structured form (an optimizer.backends.base.Notice), for a caller to word the
+        # option in its own terms (the CLI names its flag); None for a plain message
+        self.notice = notice

@@ -296,7 +296,8 @@ def interpret(arrays: Arrays, lp: LinearProgram, raw: RawResult) -> Solution:
             **names, status=status, objective=None, bound=None, gap=None, message=message,
             costs={}, totals={}, flows=FlowTable(none, none, none, none, np.zeros(0)),
             site_table=[], class_table=[], region_table=[], site_load=np.zeros((S, T)),
-            solver=solver, notes=notes, region_site_mwh=np.zeros((len(arrays.regions), S)))
+            solver=solver, notes=notes, notices=list(raw.notices),
+            region_site_mwh=np.zeros((len(arrays.regions), S)))
     d = decode(arrays, lp, x)
     prices = shadow_prices(arrays, lp, raw.duals, x)
     use = service(arrays, d)
@@ -317,7 +318,8 @@ def interpret(arrays: Arrays, lp: LinearProgram, raw: RawResult) -> Solution:
                         d.flow_period[nz], d.flow_mw[nz]),
         site_table=site_rows(arrays, d, prices), class_table=class_rows(arrays, lp, x, use),
         region_table=region_rows(arrays, use), site_load=d.class_load.sum(axis=1),
-        solver=solver, notes=notes, region_site_mwh=region_site, site_capacity=d.capacity,
+        solver=solver, notes=notes, notices=list(raw.notices), region_site_mwh=region_site,
+        site_capacity=d.capacity,
         class_load=d.class_load, renewable_available=arrays.renewable,
         build_table=build_rows(arrays, lp, d), corridor_table=corridor_rows(arrays, lp, x, prices),
         policy=policy, shadow_prices=[p.to_dict() for p in prices])

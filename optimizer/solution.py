@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from optimizer import __version__
-from optimizer.backends.base import Status
+from optimizer.backends.base import Notice, Status
 
 SOLUTION_VERSION = 1
 
@@ -66,6 +66,7 @@ class Solution:
     policy: dict[str, Any] = field(default_factory=dict)
     overrides: list[str] = field(default_factory=list)
     shadow_prices: list[dict[str, Any]] = field(default_factory=list)
+    notices: list[Notice] = field(default_factory=list)  # the backend's, worded by the reader
 
     @property
     def has_values(self) -> bool:

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import os
+import re
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 import numpy as np
+
+from optimizer.model.lp import LinearProgram
 
 
 class Status(StrEnum):
@@ -39,6 +44,51 @@ class SolveOptions:
     prune: bool = True  # remove arcs no optimal solution needs (optimizer.presolve; exact)
 
 
+class NoticeKind(StrEnum):
+    IGNORED = "ignored"  # the option was given and this solver does not honour it
+    NO_EFFECT = "no effect"  # honoured, but it changes nothing for this problem
+    REFUSED = "refused"  # the value cannot be used here (raised in a UsageError)
+    CHOSEN = "chosen"  # the value ``auto`` chose, and why
+    INFO = "info"  # how the options were applied (e.g. the per-period decomposition)
+
+
+_REFERENCE = re.compile(r"\{(\w+)(?:=([^{}]*))?\}")
+_ANY = object()
+
+
+def ref(option: str, value: Any = _ANY) -> str:
+    """A mention of another option inside a :class:`Notice` reason (``{decompose=False}``),
+    worded by the reader like the notice's own option."""
+    return "{" + option + ("" if value is _ANY else f"={value!r}") + "}"
+
+
+def option_words(option: str, value: Any) -> str:
+    """An option as a library user writes it: ``gap``, ``workers=2``, ``decompose=False``."""
+    return option if value is None else f"{option}={value!r}"
+
+
+@dataclass(frozen=True)
+class Notice:
+    """Something to tell about one solve option (a :class:`SolveOptions` field), kept as data:
+    the reader words it, with its own names for options (the CLI's flags, or the library's
+    field names). ``reason`` may mention other options with :func:`ref`."""
+
+    option: str
+    value: Any  # the value given, where the sentence names it; None: the option as such
+    reason: str
+    kind: NoticeKind = NoticeKind.IGNORED
+
+    def words(self, name: Callable[[str, Any], str] = option_words) -> str:
+        """The sentence, each option named by ``name(option, value)``."""
+        text = _REFERENCE.sub(
+            lambda m: name(m[1], None if m[2] is None else ast.literal_eval(m[2])), self.reason)
+        if self.kind is NoticeKind.CHOSEN:
+            return f"{self.option} chosen automatically: {text}"
+        if self.kind is NoticeKind.INFO:
+            return text
+        return f"{name(self.option, self.value)} {text}"
+
+
 @dataclass
 class RawResult:
     status: Status
@@ -53,25 +103,29 @@ class RawResult:
     duals_from: str = ""
     log: str = ""
     notes: list[str] = field(default_factory=list)
+    notices: list[Notice] = field(default_factory=list)  # about the options, worded by the reader
 
+
+LpSolve = Callable[[LinearProgram, SolveOptions], RawResult]  # a backend's solve function
 
 _threads_started: set[str] = set()  # solvers run in this process that keep native threads
 
 
-def note_threaded_solver(name: str) -> None:
-    """Record that ``name``, a solver keeping a native thread pool (HiGHS, PDLP), ran here."""
-    _threads_started.add(name)
+def note_threaded_solver(pool: str) -> None:
+    """Record that a solver keeping the native thread pool ``pool`` (the registry's
+    ``thread_pool``: OR-Tools' HiGHS, highspy, PDLP) ran here."""
+    _threads_started.add(pool)
 
 
-def threaded_solver_ran(name: str) -> bool:
-    """``name`` has started its native thread pool in this process."""
-    return name in _threads_started
+def threaded_solver_ran(pool: str) -> bool:
+    """The native thread pool ``pool`` has started in this process."""
+    return pool in _threads_started
 
 
-def fork_is_safe(worker_solver: str) -> bool:
-    """A worker that runs ``worker_solver`` may be forked from this process: this is Linux, the
-    main thread of a non-daemon process, and that solver's native thread pool has not
-    started here (a forked child would inherit its locks without its threads)."""
+def fork_is_safe(thread_pool: str | None) -> bool:
+    """A worker whose solver starts ``thread_pool`` (None: none) may be forked from this
+    process: this is Linux, the main thread of a non-daemon process, and that native thread
+    pool has not started here (a forked child would inherit its locks without its threads)."""
     import multiprocessing
     import threading
 
@@ -79,7 +133,7 @@ def fork_is_safe(worker_solver: str) -> bool:
             and "fork" in multiprocessing.get_all_start_methods()
             and not multiprocessing.current_process().daemon
             and threading.current_thread() is threading.main_thread()
-            and not threaded_solver_ran(worker_solver))
+            and (thread_pool is None or not threaded_solver_ran(thread_pool)))
 
 
 def available_cores() -> int:

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import multiprocessing
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import replace
@@ -29,12 +29,17 @@ from functools import partial
 import numpy as np
 import scipy.sparse as sp
 
+from optimizer.backends import registry
 from optimizer.backends.base import (
+    LpSolve,
+    Notice,
+    NoticeKind,
     RawResult,
     SolveOptions,
     Status,
     available_cores,
     fork_is_safe,
+    ref,
 )
 from optimizer.model.lp import Block, LinearProgram
 
@@ -64,9 +69,10 @@ def period_partition(lp: LinearProgram) -> tuple[np.ndarray, np.ndarray] | None:
 
 
 def solve_by_period(lp: LinearProgram, options: SolveOptions,
-                    solve: Callable[[LinearProgram, SolveOptions], RawResult],
+                    solve: LpSolve | Sequence[LpSolve],
                     partition: tuple[np.ndarray, np.ndarray]) -> RawResult:
-    """Solve each period's LP with ``solve`` and assemble one RawResult."""
+    """Solve each period's LP with ``solve`` (or period t with ``solve[t]``, one after another
+    in this process) and assemble one RawResult."""
     start = time.perf_counter()
     col_p, row_p = partition
     T = int(col_p.max()) + 1
@@ -89,13 +95,15 @@ def solve_by_period(lp: LinearProgram, options: SolveOptions,
                           variables={}, rows={}, cost_matrix=lp.cost_matrix[:, cs],
                           expressions={})
 
-    workers = period_workers(lp, options, T)
+    solves = list(solve) if isinstance(solve, Sequence) else [solve] * T
+    # one solve for all periods may run in worker processes; one per period runs here
+    workers = period_workers(lp, options, T) if not isinstance(solve, Sequence) else 1
     fallback = ""
     results: list[RawResult] = []
-    # --time-limit bounds the whole solve: each period gets what is left of it
+    # the time limit bounds the whole solve: each period gets what is left of it
     deadline = None if options.time_limit is None else time.time() + options.time_limit
-    task = partial(_solve_before, solve, options, deadline)
     if workers > 1:
+        task = partial(_solve_before, solves[0], options, deadline)
         try:
             with ProcessPoolExecutor(workers,
                                      mp_context=multiprocessing.get_context("fork")) as pool:
@@ -104,8 +112,8 @@ def solve_by_period(lp: LinearProgram, options: SolveOptions,
             fallback = f" (the worker processes failed: {type(exc).__name__}; solved here)"
             workers, results = 1, []
     if not results:
-        for sub in subproblems():  # serial: stop at the first period that is not optimal
-            results.append(task(sub))
+        for t, sub in enumerate(subproblems()):  # stop at the first period not optimal
+            results.append(_solve_before(solves[t], options, deadline, sub))
             if results[-1].status is not Status.OPTIMAL:
                 break
     x = np.zeros(lp.n_vars)
@@ -125,13 +133,16 @@ def solve_by_period(lp: LinearProgram, options: SolveOptions,
         objective=float(lp.c @ x), bound=None, solve_s=time.perf_counter() - start,
         message=first.message, duals_from=first.duals_from,
         log="".join(f"--- period {t} ---\n{r.log}" for t, r in enumerate(results)),
-        notes=[*first.notes, f"solved as {T} independent period LPs, {how}: no constraint "
-                             "couples periods (exact; --no-decompose for one LP)"],
+        notes=list(first.notes),
+        notices=[*first.notices, Notice(
+            "decompose", True, f"solved as {T} independent period LPs, {how}: no constraint "
+                               f"couples periods (exact; {ref('decompose', False)} for one LP)",
+            NoticeKind.INFO)],
     )
 
 
-def _solve_before(solve: Callable[[LinearProgram, SolveOptions], RawResult],
-                  options: SolveOptions, deadline: float | None, lp: LinearProgram) -> RawResult:
+def _solve_before(solve: LpSolve, options: SolveOptions, deadline: float | None,
+                  lp: LinearProgram) -> RawResult:
     """``solve`` with the time left until ``deadline`` (wall clock, shared by forked workers)
     as its time limit; a period reached after the deadline is not started."""
     if deadline is None:
@@ -154,11 +165,12 @@ def period_workers(lp: LinearProgram, options: SolveOptions, periods: int) -> in
     if wanted is None:
         wanted = available_cores() if lp.n_vars >= PARALLEL_MIN_VARS else 1
     wanted = min(wanted, periods)
-    solver = "highspy" if (options.backend, options.solver) == ("pulp", "highs") else options.solver
-    return wanted if wanted > 1 and fork_is_safe(solver) else 1
+    pool = registry.thread_pool(options.backend, options.solver)
+    return wanted if wanted > 1 and fork_is_safe(pool) else 1
 
 
 def replace_status(raw: RawResult, T: int, t: int, solve_s: float) -> RawResult:
     """A period that is not optimal decides the whole: no values are reported."""
     return RawResult(raw.status, raw.backend, raw.solver, solve_s=solve_s, log=raw.log,
-                     message=f"period {t} of {T}: {raw.message}", notes=list(raw.notes))
+                     message=f"period {t} of {T}: {raw.message}", notes=list(raw.notes),
+                     notices=list(raw.notices))

@@ -3,7 +3,8 @@
 The matrix goes into ``model_builder`` with ``helper.fill_model_from_sparse_data`` on an empty
 model (SOLVERS.md: on a non-empty model it appends). CLP is reached by exporting the model proto
 and solving it with ``pywraplp.Solver.SolveWithProto``. Duals are read only from solvers that give
-correct ones (GLOP, PDLP, CLP); after HiGHS or SCIP, the LP is re-solved with CLP for its duals.
+correct ones (the registry's ``trusted_duals``: GLOP, PDLP, CLP); after HiGHS or SCIP the strategy
+above re-solves the LP with CLP for them (:func:`optimizer.backends.strategy.add_duals`).
 Solver output goes to the raw file descriptors, so every solve runs inside
 :func:`capture_fd_output` and its log is returned, never printed.
 """
@@ -25,20 +26,20 @@ HIGHS_SHADOWED = "highspy" in sys.modules and not any(m.startswith("ortools.") f
 from ortools.linear_solver import linear_solver_pb2, pywraplp  # noqa: E402
 from ortools.linear_solver.python import model_builder_helper as mbh  # noqa: E402
 
+from optimizer.backends import registry  # noqa: E402
 from optimizer.backends.base import (  # noqa: E402
+    Notice,
+    NoticeKind,
     RawResult,
     SolveOptions,
     Status,
     capture_fd_output,
     note_threaded_solver,
-    threaded_solver_ran,
+    ref,
 )
-from optimizer.errors import UsageError  # noqa: E402
+from optimizer.backends.registry import SolverInfo  # noqa: E402
+from optimizer.backends.result import Answer, build_result, hit_time_limit  # noqa: E402
 from optimizer.model.lp import LinearProgram  # noqa: E402
-
-LP_SOLVERS = ("clp", "glop", "pdlp", "highs", "scip")
-MIP_SOLVERS = ("scip", "highs", "cbc")
-TRUSTED_DUALS = ("clp", "glop", "pdlp")
 
 # model_builder's SolveStatus name -> Status (a table test covers every entry)
 MB_STATUS: dict[str, Status] = {
@@ -76,15 +77,6 @@ PROTO_STATUS: dict[str, Status] = {
 }
 
 
-def map_status(status: Status, has_solution: bool, hit_time_limit: bool) -> Status:
-    """A stop at the time limit is ``time_limit`` whatever the solver called it."""
-    if hit_time_limit and status in (Status.FEASIBLE, Status.ERROR):
-        return Status.TIME_LIMIT
-    if status is Status.FEASIBLE and not has_solution:
-        return Status.ERROR
-    return status
-
-
 FEW_INTEGERS = 20
 """MIPs with at most this many integer decisions go to CBC, the others to SCIP. Measured here
 (one run each): the 2025 plan (10 decisions, 18,442 variables) CBC 0.9 s, SCIP 4.6 s; the
@@ -95,14 +87,16 @@ CBC took 132 s and SCIP 33 s."""
 
 def default_solver(lp: LinearProgram, opts: SolveOptions | None = None) -> tuple[str, str]:
     """The solver ``auto`` picks by problem class and size, and why (measured on this machine:
-    FEW_INTEGERS, reports/benchmarks/solvers.md)."""
+    FEW_INTEGERS, reports/benchmarks/solvers.md); the reason is a :class:`Notice` reason (it
+    may mention options)."""
     size = f"{lp.n_vars:,} variables"
     if lp.is_mip:
         k = int(lp.integer.sum())
-        if k <= FEW_INTEGERS and (opts is None or opts.gap is None):
+        if k <= FEW_INTEGERS and (opts is None or opts.gap is None
+                                 or registry.get("ortools", "cbc").gap):
             return "cbc", (f"MIP with {k} integer decisions among {size}: CBC (its LP engine is "
                            "CLP) solved such LP-heavy MIPs 2-4x faster than SCIP here")
-        why = ("CBC through OR-Tools ignores --gap" if k <= FEW_INTEGERS else
+        why = (f"CBC through OR-Tools ignores {ref('gap')}" if k <= FEW_INTEGERS else
                f"with more than {FEW_INTEGERS} decisions SCIP was the faster here (4x on "
                "OR-Library capa4)")
         return "scip", f"MIP with {k:,} integer decisions among {size}: SCIP ({why})"
@@ -123,145 +117,105 @@ def to_model(lp: LinearProgram) -> Any:
     return model
 
 
-def _params(solver: str, opts: SolveOptions) -> tuple[str, list[str]]:
-    """Solver-specific parameter text, and notes about options that do not apply."""
-    notes: list[str] = []
-    parts: list[str] = []
-    if solver == "highs":
-        if opts.threads and threaded_solver_ran("highs"):
-            # HiGHS fixes its global thread pool at its first solve in a process and then
-            # refuses another thread count (measured: "global scheduler has already been
-            # initialized"): keep the pool it has
-            notes.append("--threads is ignored: HiGHS set up its threads at an earlier solve "
-                         "in this process")
-        elif opts.threads:
-            parts.append(f"threads={opts.threads}")
-        if opts.gap is not None:
-            parts.append(f"mip_rel_gap={opts.gap}")
-        return "\n".join(parts), notes
-    if solver == "scip":
-        if opts.gap is not None:
-            parts.append(f"limits/gap = {opts.gap}")
-        if opts.threads:
-            notes.append("--threads is ignored by scip")
-        return "\n".join(parts), notes
-    if solver == "pdlp":
-        # the default tolerance leaves ~1e-6 relative error (SOLVERS.md); 1e-9 made the
-        # medium benchmark LP take 572 s instead of 148 s: 1e-7 is the compromise
-        parts.append("termination_criteria { simple_optimality_criteria { "
-                     "eps_optimal_relative: 1e-7 eps_optimal_absolute: 1e-7 } }")
-        if opts.threads:
-            parts.append(f"num_threads: {opts.threads}")
-        return " ".join(parts), notes
-    if opts.threads and opts.threads > 1:
-        notes.append(f"--threads is ignored by {solver}")
-    return "", notes
+# SOLVERS.md: HiGHS takes key=value lines, SCIP and PDLP their text-proto forms. The default
+# PDLP tolerance leaves ~1e-6 relative error; 1e-9 made the medium benchmark LP take 572 s
+# instead of 148 s: 1e-7 is the compromise.
+PDLP_TOLERANCE = ("termination_criteria { simple_optimality_criteria { "
+                  "eps_optimal_relative: 1e-7 eps_optimal_absolute: 1e-7 } }")
+# solver -> (fixed parameters, the parameter for each option it honours, separator); the
+# registry's gap and threads flags say which options these are (a test checks both agree)
+PARAMETERS: dict[str, tuple[list[str], dict[str, str], str]] = {
+    "highs": ([], {"threads": "threads={}", "gap": "mip_rel_gap={}"}, "\n"),
+    "scip": ([], {"gap": "limits/gap = {}"}, "\n"),
+    "pdlp": ([PDLP_TOLERANCE], {"threads": "num_threads: {}"}, " "),
+}
+
+
+def _params(info: SolverInfo, opts: SolveOptions, ignored: set[str]) -> str:
+    """Solver-specific parameter text for the options given and not ``ignored``."""
+    fixed, forms, sep = PARAMETERS.get(info.name, ([], {}, ""))
+    given = {"threads": opts.threads or None, "gap": opts.gap}
+    return sep.join([*fixed, *(form.format(given[option]) for option, form in forms.items()
+                               if given[option] is not None and option not in ignored)])
 
 
 def solve(lp: LinearProgram, opts: SolveOptions) -> RawResult:
     solver, why = (default_solver(lp, opts) if opts.solver == "auto"
                    else (opts.solver, "chosen"))
-    allowed = MIP_SOLVERS if lp.is_mip else LP_SOLVERS
-    if solver not in allowed:
-        kind = "a MIP (it has integer decisions)" if lp.is_mip else "an LP"
-        raise UsageError(f"--solver {solver} cannot solve {kind} with the ortools backend; "
-                         f"choose one of {', '.join(allowed)}")
-    if solver == "highs" and HIGHS_SHADOWED:
+    info = registry.suitable("ortools", solver, lp)
+    if info.name == "highs" and HIGHS_SHADOWED:
         return RawResult(Status.ERROR, "ortools", solver,
                          message="highspy was imported before OR-Tools in this process (e.g. by "
                                  "`import pulp`), which makes OR-Tools' HiGHS crash: import "
-                                 "optimizer before pulp, or use --backend pulp --solver highs")
+                                 "optimizer before pulp, or solve with HiGHS through the pulp "
+                                 "backend")
+    notices = registry.ignored_options(info, lp, opts)
     model = to_model(lp)
-    result = (_solve_proto(model, lp, opts, solver) if solver in PROTO_SOLVERS
-              else _solve_mb(model, solver, opts))
+    result = (_solve_proto(model, lp, opts, info) if info.interface == "proto"
+              else _solve_mb(model, lp, opts, info, {n.option for n in notices}))
     if opts.solver == "auto":
-        result.notes.insert(0, f"solver chosen automatically: {why}")
-    if (result.duals is None and not lp.is_mip and result.x is not None
-            and result.status is Status.OPTIMAL):
-        dual_run = _solve_proto(model, lp, SolveOptions(time_limit=opts.time_limit), "clp")
-        if dual_run.status is Status.OPTIMAL:
-            result.duals = dual_run.duals
-            result.duals_from = f"clp (re-solve: {solver}'s duals are not reliable)"
-            result.log += "\n--- dual re-solve with CLP ---\n" + dual_run.log
+        notices.insert(0, Notice("solver", "auto", why, NoticeKind.CHOSEN))
+    result.notices[:0] = notices
     return result
 
 
-def _solve_mb(model: Any, solver_name: str, opts: SolveOptions) -> RawResult:
-    solver = mbh.ModelSolverHelper(solver_name)
+def _solve_mb(model: Any, lp: LinearProgram, opts: SolveOptions, info: SolverInfo,
+              ignored: set[str]) -> RawResult:
+    """GLOP, PDLP, HiGHS or SCIP through model_builder, with the options not ``ignored``."""
+    solver = mbh.ModelSolverHelper(info.native)
     if not solver.solver_is_supported():
-        return RawResult(Status.ERROR, "ortools", solver_name,
-                         message=f"{solver_name} is not available in this OR-Tools build")
-    params, notes = _params(solver_name, opts)
+        return RawResult(Status.ERROR, "ortools", info.name,
+                         message=f"{info.name} is not available in this OR-Tools build")
+    params = _params(info, opts, ignored)
     if params:
         solver.set_solver_specific_parameters(params)
     if opts.time_limit is not None:
         solver.set_time_limit_in_seconds(opts.time_limit)
     solver.enable_output(True)
-    if solver_name in ("highs", "pdlp"):
-        note_threaded_solver(solver_name)
+    if info.thread_pool is not None:
+        note_threaded_solver(info.thread_pool)
     start = time.perf_counter()
     with capture_fd_output() as captured:
         solver.solve(model)
-    elapsed = time.perf_counter() - start
     name = solver.status().name
-    has_solution = bool(solver.has_solution())
-    hit = opts.time_limit is not None and elapsed >= 0.95 * opts.time_limit
-    status = map_status(MB_STATUS[name], has_solution, hit)
-    result = RawResult(status, "ortools", solver_name, solve_s=elapsed, log=captured[0],
-                       notes=notes, message=name)
-    if has_solution and status.has_solution_expected:
-        result.x = np.asarray(solver.variable_values(), dtype=float)
-        result.objective = float(solver.objective_value())
+    answer = Answer(MB_STATUS[name], name, time.perf_counter() - start, captured[0])
+    if solver.has_solution():
+        answer.x = np.asarray(solver.variable_values(), dtype=float)
+        answer.objective = float(solver.objective_value())
         bound = float(solver.best_objective_bound())
-        result.bound = bound if np.isfinite(bound) else None
-        if solver_name in TRUSTED_DUALS:
-            result.duals = np.asarray(solver.dual_values(), dtype=float)
-            result.duals_from = solver_name
-    return result
-
-
-PROTO_SOLVERS = {
-    "clp": linear_solver_pb2.MPModelRequest.CLP_LINEAR_PROGRAMMING,
-    "cbc": linear_solver_pb2.MPModelRequest.CBC_MIXED_INTEGER_PROGRAMMING,
-}
+        answer.bound = bound if np.isfinite(bound) else None
+        if info.trusted_duals:  # model_builder's HiGHS gives row activities here
+            answer.duals = np.asarray(solver.dual_values(), dtype=float)
+    return build_result(info, answer, lp, opts)
 
 
 def _solve_proto(model: Any, lp: LinearProgram, opts: SolveOptions,
-                 solver: str) -> RawResult:
+                 info: SolverInfo) -> RawResult:
     """CLP or CBC: the model_builder model exported as a proto, solved by pywraplp."""
     request = linear_solver_pb2.MPModelRequest()
     request.model.CopyFrom(mbh.to_mpmodel_proto(model))
-    request.solver_type = PROTO_SOLVERS[solver]
-
+    request.solver_type = getattr(linear_solver_pb2.MPModelRequest, info.native)
     request.enable_internal_solver_output = True
     if opts.time_limit is not None:
         request.solver_time_limit_seconds = opts.time_limit
-    notes = []
-    if opts.threads and opts.threads > 1:
-        notes.append(f"--threads is ignored by {solver} through OR-Tools")
-    if opts.gap is not None and solver == "cbc":
-        notes.append("--gap is ignored by cbc through OR-Tools (use --backend pulp)")
     response = linear_solver_pb2.MPSolutionResponse()
     start = time.perf_counter()
     with capture_fd_output() as captured:
         pywraplp.Solver.SolveWithProto(request, response)
     elapsed = time.perf_counter() - start
     name = linear_solver_pb2.MPSolverResponseStatus.Name(response.status)
-    has_solution = len(response.variable_value) == lp.n_vars
-    hit = opts.time_limit is not None and elapsed >= 0.95 * opts.time_limit
-    if name == "MPSOLVER_FEASIBLE" and not hit:
+    if name == "MPSOLVER_FEASIBLE" and not hit_time_limit(elapsed, opts.time_limit):
         # CLP and CBC catch SIGINT themselves and stop early; with no limit to stop them, a
         # merely feasible answer means Ctrl-C was pressed: pass it on (exit 130, no result)
         raise KeyboardInterrupt
-    status = map_status(PROTO_STATUS.get(name, Status.ERROR), has_solution, hit)
-    result = RawResult(status, "ortools", solver, solve_s=elapsed, log=captured[0], notes=notes,
-                       message=name + (f": {response.status_str}" if response.status_str else ""))
-    if has_solution and status.has_solution_expected:
-        result.x = np.asarray(response.variable_value, dtype=float)
-        result.objective = float(response.objective_value)
+    answer = Answer(PROTO_STATUS.get(name, Status.ERROR),
+                    name + (f": {response.status_str}" if response.status_str else ""),
+                    elapsed, captured[0])
+    if len(response.variable_value) == lp.n_vars:
+        answer.x = np.asarray(response.variable_value, dtype=float)
+        answer.objective = float(response.objective_value)
         if response.HasField("best_objective_bound"):
-            result.bound = float(response.best_objective_bound)
-        if solver == "clp" and len(response.dual_value) == lp.n_rows:
-            result.duals = np.asarray(response.dual_value, dtype=float)
-            result.duals_from = "clp"
-    return result
+            answer.bound = float(response.best_objective_bound)
+        if len(response.dual_value) == lp.n_rows:
+            answer.duals = np.asarray(response.dual_value, dtype=float)
+    return build_result(info, answer, lp, opts)

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pulp
 
+from optimizer.backends import registry, result
 from optimizer.backends.base import (
     RawResult,
     SolveOptions,
@@ -21,9 +22,8 @@ from optimizer.backends.base import (
     capture_fd_output,
     note_threaded_solver,
 )
+from optimizer.backends.result import Answer, build_result
 from optimizer.model.lp import LinearProgram
-
-SOLVERS = ("cbc", "highs")
 
 # (LpProblem.status, LpProblem.sol_status) names -> Status; a table test covers every entry
 PULP_STATUS: dict[str, Status] = {
@@ -35,20 +35,25 @@ PULP_STATUS: dict[str, Status] = {
 }
 
 
-def map_status(status: str, sol_status: int, hit_time_limit: bool) -> Status:
+def native_status(status: str, sol_status: int) -> Status:
+    """PuLP's (``LpProblem.status`` name, ``sol_status``) as a Status, before the time-limit
+    rule: an integer-feasible answer is FEASIBLE, "Optimal" without an optimal solution ERROR."""
     if sol_status == pulp.LpSolutionIntegerFeasible:
-        return Status.TIME_LIMIT if hit_time_limit else Status.FEASIBLE
+        return Status.FEASIBLE
     mapped = PULP_STATUS.get(status, Status.ERROR)
     if mapped is Status.OPTIMAL and sol_status != pulp.LpSolutionOptimal:
-        return Status.TIME_LIMIT if hit_time_limit else Status.ERROR
-    if hit_time_limit and mapped is Status.ERROR:
-        return Status.TIME_LIMIT
+        return Status.ERROR
     return mapped
+
+
+def map_status(status: str, sol_status: int, hit_time_limit: bool) -> Status:
+    """The status :func:`solve` reports for a solution that has values."""
+    return result.map_status(native_status(status, sol_status), True, hit_time_limit)
 
 
 def available_solvers() -> list[str]:
     found = pulp.listSolvers(onlyAvailable=True)
-    return [name for name, cls in (("cbc", "PULP_CBC_CMD"), ("highs", "HiGHS")) if cls in found]
+    return [s.name for s in registry.SOLVERS if s.backend == "pulp" and s.native in found]
 
 
 def to_pulp(lp: LinearProgram) -> tuple[pulp.LpProblem, list[pulp.LpVariable], list[str]]:
@@ -90,10 +95,11 @@ def to_pulp(lp: LinearProgram) -> tuple[pulp.LpProblem, list[pulp.LpVariable], l
 
 def solve(lp: LinearProgram, opts: SolveOptions) -> RawResult:
     solver_name = "cbc" if opts.solver == "auto" else opts.solver
-    if solver_name not in SOLVERS:
+    info = registry.lookup("pulp", solver_name)
+    if info is None:
         return RawResult(Status.ERROR, "pulp", solver_name,
                          message=f"solver {solver_name!r} is not a PuLP solver here; "
-                                 f"choose one of {', '.join(SOLVERS)}")
+                                 f"choose one of {', '.join(registry.names('pulp'))}")
     if solver_name not in available_solvers():
         return RawResult(Status.ERROR, "pulp", solver_name,
                          message=f"PuLP cannot find {solver_name} on this machine")
@@ -106,15 +112,14 @@ def solve(lp: LinearProgram, opts: SolveOptions) -> RawResult:
     if opts.threads:
         kwargs["threads"] = opts.threads
     with tempfile.TemporaryDirectory() as tmp:
+        cwd = None
         if solver_name == "cbc":
             kwargs["keepFiles"] = False
-            solver: Any = pulp.PULP_CBC_CMD(**kwargs)
             cwd = os.getcwd()
             os.chdir(tmp)  # CBC_CMD writes its scratch files to the working directory
-        else:
-            solver = pulp.HiGHS(**kwargs)
-            note_threaded_solver("highspy")
-            cwd = None
+        solver: Any = getattr(pulp, info.native)(**kwargs)
+        if info.thread_pool is not None:
+            note_threaded_solver(info.thread_pool)
         start = time.perf_counter()
         try:
             with capture_fd_output() as captured:
@@ -123,21 +128,11 @@ def solve(lp: LinearProgram, opts: SolveOptions) -> RawResult:
             if cwd is not None:
                 os.chdir(cwd)
         elapsed = time.perf_counter() - start
-    hit = opts.time_limit is not None and elapsed >= 0.95 * opts.time_limit
-    status = map_status(pulp.LpStatus[prob.status], prob.sol_status, hit)
-    result = RawResult(status, "pulp", solver_name, solve_s=elapsed, log=captured[0],
-                       message=pulp.LpStatus[prob.status])
-    if status.has_solution_expected:
-        values = np.array([np.nan if v.varValue is None else v.varValue for v in xs], dtype=float)
-        if not np.isnan(values).any():
-            result.x = values
-            result.objective = float(lp.c @ values)
-            if not lp.is_mip:
-                result.duals = np.array(
-                    [prob.constraints[n].pi if n and prob.constraints[n].pi is not None
-                     else 0.0 for n in names], dtype=float)
-                result.duals_from = solver_name
-        elif status is not Status.TIME_LIMIT:
-            result.status = Status.ERROR
-            result.message += ": the solver returned no values"
-    return result
+    answer = Answer(native_status(pulp.LpStatus[prob.status], prob.sol_status),
+                    pulp.LpStatus[prob.status], elapsed, captured[0])
+    values = np.array([np.nan if v.varValue is None else v.varValue for v in xs], dtype=float)
+    if not np.isnan(values).any():
+        answer.x, answer.objective = values, float(lp.c @ values)
+        answer.duals = np.array([prob.constraints[n].pi if n and prob.constraints[n].pi
+                                 is not None else 0.0 for n in names], dtype=float)
+    return build_result(info, answer, lp, opts, registry.ignored_options(info, lp, opts))

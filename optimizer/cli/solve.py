@@ -54,6 +54,7 @@ from optimizer.cli.common import (
 )
 from optimizer.errors import InstanceError, UsageError
 from optimizer.load import Document
+from optimizer.report.notices import word_error
 
 
 def solve(
@@ -99,7 +100,7 @@ def solve(
     except InstanceError as exc:
         fail(exc.problems, exc.warnings, document.file)
     except UsageError as exc:
-        usage(str(exc))
+        usage(word_error(exc, flags=True))
     sol = result.solution
     timings = {"load": load_s, **result.timings}
 

@@ -9,6 +9,7 @@ from rich.table import Table as RichTable
 
 from optimizer.backends.base import Status
 from optimizer.interpret import Solution
+from optimizer.report.notices import word_notices
 from optimizer.report.tables import Table, all_tables, policy_lines, summary
 
 STATUS_STYLE = {
@@ -31,7 +32,9 @@ def to_rich(table: Table) -> RichTable:
     return out
 
 
-def render(sol: Solution, console: Console, log_path: str | None = None) -> None:
+def render(sol: Solution, console: Console, log_path: str | None = None,
+           flags: bool = True) -> None:
+    """The report on ``console``; ``flags``: name options by their CLI flags in the notes."""
     grid = RichTable.grid(padding=(0, 2))
     grid.add_column(style="dim")
     grid.add_column()
@@ -43,7 +46,7 @@ def render(sol: Solution, console: Console, log_path: str | None = None) -> None
         console.print(to_rich(table))
     for line in policy_lines(sol):
         console.print(f"[bold]policy:[/] {line}", highlight=False)
-    for note in sol.notes:
+    for note in [*word_notices(sol.notices, flags), *sol.notes]:
         console.print(f"[dim]note:[/] {note}", highlight=False)
     for warning in sol.warnings:
         console.print(f"[yellow]warning:[/] {warning}", highlight=False)

@@ -13,6 +13,7 @@ from typing import Any
 
 from optimizer.interpret import Solution
 from optimizer.model.lp import COST_CATEGORIES
+from optimizer.report.notices import word_notices
 
 
 def write_atomic(path: str | Path, content: str | bytes) -> None:
@@ -36,8 +37,11 @@ def write_atomic(path: str | Path, content: str | bytes) -> None:
         raise
 
 
-def solution_json(sol: Solution, extra: dict[str, Any] | None = None) -> str:
+def solution_json(sol: Solution, extra: dict[str, Any] | None = None, flags: bool = True) -> str:
+    """The solution JSON; its ``notes`` begin with the backend's notices, worded with the CLI's
+    flag names (``flags``) or the SolveOptions names."""
     data = sol.to_dict()
+    data["notes"] = [*word_notices(sol.notices, flags), *data["notes"]]
     if extra:
         data.update(extra)
     return dumps_records(data)

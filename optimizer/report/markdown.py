@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from optimizer.interpret import Solution
+from optimizer.report.notices import word_notices
 from optimizer.report.tables import Table, all_tables, policy_lines, summary
 
 
@@ -24,8 +25,10 @@ def table_md(table: Table) -> str:
     return "\n".join(lines) + "\n"
 
 
-def render(sol: Solution, log_path: str | None = None, images: str = "") -> str:
-    """The report as Markdown; ``images`` (Markdown image lines) go after the summary."""
+def render(sol: Solution, log_path: str | None = None, images: str = "",
+           flags: bool = True) -> str:
+    """The report as Markdown; ``images`` (Markdown image lines) go after the summary;
+    ``flags``: name options by their CLI flags in the notes."""
     parts = [f"# eastwest report: {sol.instance}", ""]
     parts += [f"- **{k}**: {v}" for k, v in summary(sol, log_path)]
     parts.append("")
@@ -34,8 +37,9 @@ def render(sol: Solution, log_path: str | None = None, images: str = "") -> str:
     parts += [table_md(t) for t in all_tables(sol)]
     if policy_lines(sol):
         parts += ["## Policy", "", *(f"- {line}" for line in policy_lines(sol)), ""]
-    if sol.notes:
-        parts += ["## Notes", "", *(f"- {n}" for n in sol.notes), ""]
+    notes = [*word_notices(sol.notices, flags), *sol.notes]
+    if notes:
+        parts += ["## Notes", "", *(f"- {n}" for n in notes), ""]
     if sol.warnings:
         parts += ["## Warnings", "", *(f"- {w}" for w in sol.warnings), ""]
     if not sol.has_values:

@@ -223,7 +223,7 @@ def test_every_solver_finds_the_same_optimum(
 
 
 @pytest.mark.parametrize(("args", "mentions"), [
-    (["--solver", "cbc"], "cbc"),
+    (["--solver", "cbc"], "--solver cbc cannot solve an LP with the ortools backend"),
     (["--backend", "pulp", "--solver", "glop"], "glop"),
     (["--backend", "nope"], "nope"),
     (["--time-limit", "-1"], "--time-limit"),

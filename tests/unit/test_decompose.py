@@ -17,8 +17,14 @@ from optimizer.generate import generate
 from optimizer.load import parse
 from optimizer.model import formulate
 from optimizer.pipeline import solve_document
+from optimizer.report.notices import word_notices
 
 REL = 1e-9
+
+
+def said(solution: Any, flags: bool = True) -> list[str]:
+    """The notices of ``solution`` as the CLI (``flags``) or the library words them."""
+    return word_notices(solution.notices, flags)
 
 
 def both(data: dict[str, Any], solver: str = "clp") -> tuple[Any, Any]:
@@ -32,8 +38,8 @@ def both(data: dict[str, Any], solver: str = "clp") -> tuple[Any, Any]:
 def test_same_optimum_flows_and_capacity_prices(seed: int) -> None:
     split, whole = both(generate(15, 6, 6, 3, seed=seed))
     assert split.status is whole.status is Status.OPTIMAL
-    assert any("independent period LPs" in n for n in split.notes)
-    assert not any("independent period LPs" in n for n in whole.notes)
+    assert any("independent period LPs" in n for n in said(split))
+    assert not any("independent period LPs" in n for n in said(whole))
     assert split.objective == pytest.approx(whole.objective, rel=REL)
     for a, b in zip(split.class_table, whole.class_table, strict=True):
         assert a["served_mwh"] == pytest.approx(b["served_mwh"], rel=1e-7, abs=1e-6)
@@ -68,8 +74,8 @@ def test_worker_processes_give_the_serial_solution(seed: int) -> None:
     doc = parse(generate(12, 5, 6, 3, seed=100 + seed))
     serial = solve_document(doc, SolveOptions(workers=1))
     forked = solve_document(doc, SolveOptions(workers=2))
-    assert any("in 2 worker processes" in n for n in forked.solution.notes)
-    assert any("one after another" in n for n in serial.solution.notes)
+    assert any("in 2 worker processes" in n for n in said(forked.solution))
+    assert any("one after another" in n for n in said(serial.solution))
     assert serial.raw.x is not None
     assert forked.raw.x is not None
     np.testing.assert_array_equal(serial.raw.x, forked.raw.x)  # the same LPs, the same CLP
@@ -119,14 +125,21 @@ def test_a_dead_worker_falls_back_to_solving_here(monkeypatch: pytest.MonkeyPatc
     got = solve_document(doc, SolveOptions(workers=2)).solution
     assert got.objective == pytest.approx(expected.objective, rel=REL)
     assert any("the worker processes failed: BrokenProcessPool; solved here" in n
-               for n in got.notes)
+               for n in said(got))
 
 
 def test_jobs_on_a_coupled_lp_says_it_has_no_effect() -> None:
     data = generate(10, 4, 4, 2, seed=3)
     data["policy"]["carbon_cap_t"] = 1e9
-    notes = solve_document(parse(data), SolveOptions(workers=2)).solution.notes
-    assert any(n.startswith("--jobs 2 has no effect") and "coupled" in n for n in notes)
+    solution = solve_document(parse(data), SolveOptions(workers=2)).solution
+    assert any(n.startswith("--jobs 2 has no effect") and "coupled" in n for n in said(solution))
+    assert any(n.startswith("workers=2 has no effect") and "coupled" in n
+               for n in said(solution, flags=False))
+    assert not any("--" in n for n in solution.notes)  # no CLI wording below the CLI
+    split = solve_document(parse(data), SolveOptions(workers=2, decompose=False)).solution
+    assert "--jobs 2 has no effect: this LP is solved as one (--no-decompose)" in said(split)
+    assert ("workers=2 has no effect: this LP is solved as one (decompose=False)"
+            in said(split, flags=False))
 
 
 def _slow_clp(lp: Any, options: SolveOptions) -> Any:

@@ -10,6 +10,7 @@ from ortools.linear_solver.python import model_builder_helper as mbh
 from optimizer.backends import ortools_backend as ob
 from optimizer.backends import pulp_backend as pb
 from optimizer.backends.base import Status
+from optimizer.backends.result import map_status
 
 
 def test_every_model_builder_status_is_mapped() -> None:
@@ -48,7 +49,7 @@ def test_model_builder_table(name: str, expected: Status) -> None:
 )
 def test_ortools_time_limit_mapping(status: Status, has_solution: bool, hit: bool,
                                     expected: Status) -> None:
-    assert ob.map_status(status, has_solution, hit) is expected
+    assert map_status(status, has_solution, hit) is expected
 
 
 @pytest.mark.parametrize(
@@ -74,11 +75,12 @@ def test_auto_picks_by_problem_class_and_size_and_says_why() -> None:
 
     import numpy as np
 
-    from optimizer.backends.base import SolveOptions
+    from optimizer.backends.base import Notice, NoticeKind, SolveOptions
     from optimizer.backends.ortools_backend import FEW_INTEGERS, default_solver
     from optimizer.compile import compile_instance
     from optimizer.load import load
     from optimizer.model import LinearProgram, formulate
+    from optimizer.report.notices import word_notices
 
     lp = formulate(compile_instance(load(None).instance))  # the national instance
     solver, why = default_solver(lp)
@@ -96,7 +98,9 @@ def test_auto_picks_by_problem_class_and_size_and_says_why() -> None:
     assert default_solver(many)[0] == "scip"
     solver, why = default_solver(few, SolveOptions(gap=0.01))
     assert solver == "scip"
-    assert "ignores --gap" in why
+    chosen = Notice("solver", "auto", why, NoticeKind.CHOSEN)
+    assert "ignores --gap" in word_notices([chosen], flags=True)[0]
+    assert "ignores gap" in word_notices([chosen], flags=False)[0]
 
 
 def test_highs_threads_after_an_earlier_highs_solve_still_solves() -> None:

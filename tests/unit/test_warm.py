@@ -8,8 +8,9 @@ from typing import Any
 import pytest
 
 import optimizer.backends  # noqa: F401 - OR-Tools before highspy (see HIGHS_SHADOWED)
-from optimizer import warm as warm_module
+from optimizer.backends import highs_warm as warm_module
 from optimizer.backends.base import RawResult, Status
+from optimizer.backends.highs_warm import HIGHS_STATUS, WarmSolver, available, map_status
 from optimizer.compile import compile_instance
 from optimizer.generate import generate
 from optimizer.interpret import interpret
@@ -17,7 +18,6 @@ from optimizer.load import parse
 from optimizer.model import LinearProgram, formulate
 from optimizer.overrides import apply_all
 from optimizer.pipeline import solve_document
-from optimizer.warm import HIGHS_STATUS, WarmSolver, available, map_status
 from optimizer.yamlio import read_yaml
 
 TINY = Path(__file__).parents[2] / "instances" / "tiny.yaml"
@@ -116,7 +116,7 @@ def test_period_lps_are_kept_warm_one_solver_each() -> None:
     raw, _ = _check(solver, data, ["sites[*].price*=1.15"])
     assert any(n.startswith("warm: yes (6 period LPs from their previous bases")
                for n in raw.notes), raw.notes
-    assert any("independent period LPs" in n for n in raw.notes)
+    assert any("independent period LPs" in n.reason for n in raw.notices)
 
 
 @pytest.mark.parametrize(("share", "warm"), [(0.01, False), (1.0, True)])
@@ -132,3 +132,25 @@ def test_coefficient_change_is_still_right(monkeypatch: pytest.MonkeyPatch, shar
     raw, _ = _check(solver, data, ["sites[*].pue*=1.1"])
     assert solver.last_warm is warm
     assert any(("coefficients changed" in n) is warm for n in raw.notes), raw.notes
+
+
+def test_optimizer_warm_still_offers_the_warm_solver() -> None:
+    """The studies and benchmarks import the warm solver from ``optimizer.warm``."""
+    from optimizer import warm
+
+    for name in ("WarmSolver", "available", "highs_lp", "map_status", "HIGHS_STATUS"):
+        assert getattr(warm, name) is getattr(warm_module, name), name
+
+
+def test_a_mip_is_solved_cold_by_the_default_backend() -> None:
+    pytest.importorskip("highspy")
+    data = generate(10, 4, 4, 2, seed=3)
+    data["sites"][0]["open_cost"] = 1e6  # an integer decision
+    document, lp, _ = _lp(data, [])
+    assert lp.is_mip
+    raw = WarmSolver().solve(lp)
+    cold = solve_document(document).raw
+    assert (raw.backend, raw.solver) == (cold.backend, cold.solver) == ("ortools", "cbc")
+    assert raw.objective == pytest.approx(cold.objective, rel=REL)
+    assert raw.duals_from == "clp, integers fixed"
+    assert raw.notes[-1] == "warm: no (a MIP: solved cold by the default backend)"
