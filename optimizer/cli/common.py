@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import os
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
@@ -18,6 +18,7 @@ from rich.logging import RichHandler
 from rich.markup import escape
 
 from optimizer.backends import SOLVER_CHOICES
+from optimizer.backends.base import option_words
 from optimizer.errors import InstanceError, Problem
 from optimizer.load import Document, load
 
@@ -234,3 +235,22 @@ SolutionsOption = Annotated[bool, typer.Option(
 PlotsOption = Annotated[bool, typer.Option(
     "--plots/--no-plots", help="Write PNG and SVG plots (needs eastwest\\[plots]).")]
 QuietOption = Annotated[bool, typer.Option("-q", "--quiet", help="No tables on the console.")]
+
+
+# SolveOptions field -> the `eastwest solve` flag that sets it (a test checks both sides)
+CLI_FLAGS = {
+    "backend": "--backend", "solver": "--solver", "time_limit": "--time-limit", "gap": "--gap",
+    "threads": "--threads", "log": "--log", "decompose": "--decompose", "workers": "--jobs",
+    "prune": "--prune",
+}
+
+
+def flag_words(option: str, value: Any) -> str:
+    """An option as the command line writes it: ``--gap``, ``--jobs 2``, ``--no-decompose``;
+    the library's name where the option has no flag."""
+    flag = CLI_FLAGS.get(option)
+    if flag is None:
+        return option_words(option, value)
+    if isinstance(value, bool):
+        return flag if value else "--no-" + flag.removeprefix("--")
+    return flag if value is None else f"{flag} {value}"

@@ -45,6 +45,7 @@ from optimizer.cli.common import (
     check_writable,
     err_console,
     fail,
+    flag_words,
     load_document,
     logger,
     out_console,
@@ -100,7 +101,7 @@ def solve(
     except InstanceError as exc:
         fail(exc.problems, exc.warnings, document.file)
     except UsageError as exc:
-        usage(word_error(exc, flags=True))
+        usage(word_error(exc, flag_words))
     sol = result.solution
     timings = {"load": load_s, **result.timings}
 
@@ -151,18 +152,18 @@ def _write_outputs(result: Any, document: Document, options: SolveOptions,
         sys.stderr.flush()
 
     if json_out == "-":
-        sys.stdout.write(files.solution_json(sol, {"run": run_info}))
+        sys.stdout.write(files.solution_json(sol, {"run": run_info}, flag_words))
         sys.stdout.flush()
     elif json_out is not None:
-        files.write_atomic(json_out, files.solution_json(sol, {"run": run_info}))
+        files.write_atomic(json_out, files.solution_json(sol, {"run": run_info}, flag_words))
     if csv_dir is not None:
         files.write_csv_dir(sol, csv_dir)
     images = _plots(result, document, out) if out.plots is not None and sol.has_values else ""
     if report is not None:
-        files.write_atomic(report, markdown.render(sol, str(log_path), images))
+        files.write_atomic(report, markdown.render(sol, str(log_path), images, flag_words))
     if not quiet:
         target = err_console() if json_out == "-" else out_console()
-        console_report.render(sol, target, str(log_path))
+        console_report.render(sol, target, str(log_path), flag_words)
 
 
 def _plots(result: Any, document: Document, out: Outputs) -> str:

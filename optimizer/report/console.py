@@ -7,9 +7,9 @@ from rich.console import Console, Group
 from rich.panel import Panel
 from rich.table import Table as RichTable
 
-from optimizer.backends.base import Status
+from optimizer.backends.base import Status, option_words
 from optimizer.interpret import Solution
-from optimizer.report.notices import word_notices
+from optimizer.report.notices import OptionNamer, word_notices
 from optimizer.report.tables import Table, all_tables, policy_lines, summary
 
 STATUS_STYLE = {
@@ -33,8 +33,9 @@ def to_rich(table: Table) -> RichTable:
 
 
 def render(sol: Solution, console: Console, log_path: str | None = None,
-           flags: bool = True) -> None:
-    """The report on ``console``; ``flags``: name options by their CLI flags in the notes."""
+           name: OptionNamer = option_words) -> None:
+    """The report on ``console``; ``name``: how the notes name options (the SolveOptions
+    names; the CLI passes its flags)."""
     grid = RichTable.grid(padding=(0, 2))
     grid.add_column(style="dim")
     grid.add_column()
@@ -46,7 +47,7 @@ def render(sol: Solution, console: Console, log_path: str | None = None,
         console.print(to_rich(table))
     for line in policy_lines(sol):
         console.print(f"[bold]policy:[/] {line}", highlight=False)
-    for note in [*word_notices(sol.notices, flags), *sol.notes]:
+    for note in [*word_notices(sol.notices, name), *sol.notes]:
         console.print(f"[dim]note:[/] {note}", highlight=False)
     for warning in sol.warnings:
         console.print(f"[yellow]warning:[/] {warning}", highlight=False)

@@ -11,9 +11,10 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from optimizer.backends.base import option_words
 from optimizer.interpret import Solution
 from optimizer.model.lp import COST_CATEGORIES
-from optimizer.report.notices import word_notices
+from optimizer.report.notices import OptionNamer, word_notices
 
 
 def write_atomic(path: str | Path, content: str | bytes) -> None:
@@ -37,11 +38,12 @@ def write_atomic(path: str | Path, content: str | bytes) -> None:
         raise
 
 
-def solution_json(sol: Solution, extra: dict[str, Any] | None = None, flags: bool = True) -> str:
-    """The solution JSON; its ``notes`` begin with the backend's notices, worded with the CLI's
-    flag names (``flags``) or the SolveOptions names."""
+def solution_json(sol: Solution, extra: dict[str, Any] | None = None,
+                  name: OptionNamer = option_words) -> str:
+    """The solution JSON; its ``notes`` begin with the backend's notices, their options named by
+    ``name`` (the SolveOptions names by default; the CLI passes its flags)."""
     data = sol.to_dict()
-    data["notes"] = [*word_notices(sol.notices, flags), *data["notes"]]
+    data["notes"] = [*word_notices(sol.notices, name), *data["notes"]]
     if extra:
         data.update(extra)
     return dumps_records(data)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from optimizer.backends.base import option_words
 from optimizer.interpret import Solution
-from optimizer.report.notices import word_notices
+from optimizer.report.notices import OptionNamer, word_notices
 from optimizer.report.tables import Table, all_tables, policy_lines, summary
 
 
@@ -26,9 +27,9 @@ def table_md(table: Table) -> str:
 
 
 def render(sol: Solution, log_path: str | None = None, images: str = "",
-           flags: bool = True) -> str:
+           name: OptionNamer = option_words) -> str:
     """The report as Markdown; ``images`` (Markdown image lines) go after the summary;
-    ``flags``: name options by their CLI flags in the notes."""
+    ``name``: how the notes name options (the SolveOptions names; the CLI passes its flags)."""
     parts = [f"# eastwest report: {sol.instance}", ""]
     parts += [f"- **{k}**: {v}" for k, v in summary(sol, log_path)]
     parts.append("")
@@ -37,7 +38,7 @@ def render(sol: Solution, log_path: str | None = None, images: str = "",
     parts += [table_md(t) for t in all_tables(sol)]
     if policy_lines(sol):
         parts += ["## Policy", "", *(f"- {line}" for line in policy_lines(sol)), ""]
-    notes = [*word_notices(sol.notices, flags), *sol.notes]
+    notes = [*word_notices(sol.notices, name), *sol.notes]
     if notes:
         parts += ["## Notes", "", *(f"- {n}" for n in notes), ""]
     if sol.warnings:

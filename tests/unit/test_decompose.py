@@ -10,21 +10,22 @@ from typing import Any
 import numpy as np
 import pytest
 
-from optimizer.backends.base import SolveOptions, Status
+from optimizer.backends.base import SolveOptions, Status, option_words
 from optimizer.backends.decompose import PARALLEL_MIN_VARS, period_partition, period_workers
+from optimizer.cli.common import flag_words
 from optimizer.compile import compile_instance
 from optimizer.generate import generate
 from optimizer.load import parse
 from optimizer.model import formulate
 from optimizer.pipeline import solve_document
-from optimizer.report.notices import word_notices
+from optimizer.report.notices import OptionNamer, word_notices
 
 REL = 1e-9
 
 
-def said(solution: Any, flags: bool = True) -> list[str]:
-    """The notices of ``solution`` as the CLI (``flags``) or the library words them."""
-    return word_notices(solution.notices, flags)
+def said(solution: Any, name: OptionNamer = flag_words) -> list[str]:
+    """The notices of ``solution`` as the CLI (default) or the library words them."""
+    return word_notices(solution.notices, name)
 
 
 def both(data: dict[str, Any], solver: str = "clp") -> tuple[Any, Any]:
@@ -134,12 +135,12 @@ def test_jobs_on_a_coupled_lp_says_it_has_no_effect() -> None:
     solution = solve_document(parse(data), SolveOptions(workers=2)).solution
     assert any(n.startswith("--jobs 2 has no effect") and "coupled" in n for n in said(solution))
     assert any(n.startswith("workers=2 has no effect") and "coupled" in n
-               for n in said(solution, flags=False))
+               for n in said(solution, option_words))
     assert not any("--" in n for n in solution.notes)  # no CLI wording below the CLI
     split = solve_document(parse(data), SolveOptions(workers=2, decompose=False)).solution
     assert "--jobs 2 has no effect: this LP is solved as one (--no-decompose)" in said(split)
     assert ("workers=2 has no effect: this LP is solved as one (decompose=False)"
-            in said(split, flags=False))
+            in said(split, option_words))
 
 
 def _slow_clp(lp: Any, options: SolveOptions) -> Any:

@@ -11,12 +11,13 @@ import pytest
 import typer.main
 from rich.console import Console
 
-from optimizer.backends.base import Notice, NoticeKind, SolveOptions, ref
+from optimizer.backends.base import Notice, NoticeKind, SolveOptions, option_words, ref
+from optimizer.cli.common import CLI_FLAGS, flag_words
 from optimizer.errors import UsageError
 from optimizer.load import load
 from optimizer.pipeline import solve_document
 from optimizer.report import console, files, markdown
-from optimizer.report.notices import CLI_FLAGS, flag_words, word_error, word_notices
+from optimizer.report.notices import word_error, word_notices
 
 TINY = Path(__file__).parents[2] / "instances" / "tiny.yaml"
 
@@ -40,8 +41,8 @@ SPLIT = Notice("decompose", True, f"solved as 2 independent period LPs (exact; "
      "solved as 2 independent period LPs (exact; decompose=False for one LP)"),
 ])
 def test_worded_for_the_cli_and_for_the_library(notice: Notice, cli: str, library: str) -> None:
-    assert word_notices([notice], flags=True) == [cli]
-    assert word_notices([notice], flags=False) == [library]
+    assert word_notices([notice], flag_words) == [cli]
+    assert word_notices([notice], option_words) == [library]
     assert notice.words() == library  # the library's wording is the default
 
 
@@ -69,28 +70,30 @@ def test_a_usage_error_with_a_notice_is_worded_like_the_notices() -> None:
     notice = Notice("solver", "glop", "cannot solve a MIP", NoticeKind.REFUSED)
     exc = UsageError(notice.words(), notice)
     assert str(exc) == "solver='glop' cannot solve a MIP"
-    assert word_error(exc, flags=True) == "--solver glop cannot solve a MIP"
-    assert word_error(UsageError("plain"), flags=True) == "plain"
+    assert word_error(exc, flag_words) == "--solver glop cannot solve a MIP"
+    assert word_error(UsageError("plain"), flag_words) == "plain"
 
 
 def test_the_renderers_put_the_worded_notices_before_the_notes() -> None:
     sol = solve_document(load(TINY), SolveOptions(solver="clp")).solution
     sol.notices = [GAP, JOBS]
-    first, second = word_notices(sol.notices, flags=True)
+    first, second = word_notices(sol.notices, flag_words)
     out = io.StringIO()
-    console.render(sol, Console(file=out, width=300))
+    console.render(sol, Console(file=out, width=300), name=flag_words)
     text = out.getvalue()
     assert text.index(first) < text.index(second) < text.index(sol.notes[0])
-    report = markdown.render(sol)
+    report = markdown.render(sol, name=flag_words)
     assert f"- {first}\n- {second}\n- {sol.notes[0]}" in report
-    notes = json.loads(files.solution_json(sol))["notes"]
+    notes = json.loads(files.solution_json(sol, name=flag_words))["notes"]
     assert notes == [first, second, *sol.notes]
-    library = json.loads(files.solution_json(sol, flags=False))["notes"]
-    assert library[:2] == word_notices(sol.notices, flags=False)
+    library = json.loads(files.solution_json(sol))["notes"]  # the library's names by default
+    assert library[:2] == word_notices(sol.notices, option_words)
 
 
 def test_no_cli_wording_below_the_cli() -> None:
-    """The backends name options only through notices: no ``--flag`` in their strings."""
+    """The solve path (backends, model, presolve, interpret, pipeline, sensitivity, the notice
+    wording of the report) names options only through notices: no ``--flag`` in its strings
+    (docstrings aside: they may say which flag a field comes from)."""
     import ast
     import re
 
@@ -99,9 +102,17 @@ def test_no_cli_wording_below_the_cli() -> None:
     package = Path(optimizer.__file__).parent
     flag = re.compile(r"(?<![\w-])--[a-z]")
     found = []
-    for path in [*sorted((package / "backends").glob("*.py")), package / "warm.py"]:
-        for node in ast.walk(ast.parse(path.read_text())):
+    paths = [*sorted((package / "backends").glob("*.py")), *sorted((package / "model").glob(
+        "*.py")), *(package / f"{m}.py" for m in ("warm", "presolve", "interpret", "solution",
+                                                   "pipeline", "sensitivity", "check")),
+             package / "report" / "notices.py"]
+    for path in paths:
+        tree = ast.parse(path.read_text())
+        docs = {id(n.body[0].value) for n in ast.walk(tree)
+                if isinstance(n, ast.Module | ast.FunctionDef | ast.ClassDef)
+                and ast.get_docstring(n, clean=False) is not None}
+        for node in ast.walk(tree):
             if (isinstance(node, ast.Constant) and isinstance(node.value, str)
-                    and flag.search(node.value)):
+                    and flag.search(node.value) and id(node) not in docs):
                 found.append(f"{path.name}:{node.lineno}: {node.value[:60]!r}")
     assert not found, found

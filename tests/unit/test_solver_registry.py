@@ -9,9 +9,10 @@ import pytest
 
 from optimizer import backends
 from optimizer.backends import base, registry
-from optimizer.backends.base import Notice, NoticeKind, SolveOptions
+from optimizer.backends.base import Notice, NoticeKind, SolveOptions, option_words
 from optimizer.backends.ortools_backend import PARAMETERS
 from optimizer.backends.registry import SOLVERS, ignored_options, lookup
+from optimizer.cli.common import flag_words
 from optimizer.errors import UsageError
 from optimizer.load import load
 from optimizer.model import LinearProgram
@@ -69,9 +70,9 @@ def test_the_gap_on_a_mip_and_the_backend_that_honours_it(
     cbc = lookup("ortools", "cbc")
     assert cbc is not None
     notices = ignored_options(cbc, mip, SolveOptions(gap=0.01))
-    assert word_notices(notices, flags=True) == [
+    assert word_notices(notices, flag_words) == [
         "--gap is ignored by cbc through OR-Tools (use --backend pulp)"]
-    assert word_notices(notices, flags=False) == [
+    assert word_notices(notices, option_words) == [
         "gap is ignored by cbc through OR-Tools (use backend='pulp')"]
     glop = lookup("ortools", "glop")
     assert glop is not None
@@ -80,7 +81,7 @@ def test_the_gap_on_a_mip_and_the_backend_that_honours_it(
     assert scip is not None
     assert not ignored_options(scip, mip, SolveOptions(gap=0.01))
     _with(monkeypatch, "pulp", "cbc", gap=False)  # no backend honours it: no advice
-    assert word_notices(ignored_options(cbc, mip, SolveOptions(gap=0.01)), flags=True) == [
+    assert word_notices(ignored_options(cbc, mip, SolveOptions(gap=0.01)), flag_words) == [
         "--gap is ignored by cbc through OR-Tools"]
 
 
@@ -90,7 +91,7 @@ def test_a_time_limit_the_solver_does_not_take_is_reported(lp: LinearProgram) ->
     assert not ignored_options(clp, lp, SolveOptions(time_limit=5))
     notices = ignored_options(dataclasses.replace(clp, time_limit=False), lp,
                               SolveOptions(time_limit=5))
-    assert word_notices(notices, flags=True) == ["--time-limit is ignored by clp through OR-Tools"]
+    assert word_notices(notices, flag_words) == ["--time-limit is ignored by clp through OR-Tools"]
 
 
 def test_highs_keeps_the_thread_count_of_its_first_solve(
@@ -100,7 +101,7 @@ def test_highs_keeps_the_thread_count_of_its_first_solve(
     monkeypatch.setattr(base, "_threads_started", set())
     assert not ignored_options(highs, lp, SolveOptions(threads=1))
     monkeypatch.setattr(base, "_threads_started", {"highs"})
-    assert word_notices(ignored_options(highs, lp, SolveOptions(threads=1)), flags=True) == [
+    assert word_notices(ignored_options(highs, lp, SolveOptions(threads=1)), flag_words) == [
         "--threads is ignored: HiGHS set up its threads at an earlier solve in this process"]
     assert not ignored_options(highs, lp, SolveOptions())
     pulp_highs = lookup("pulp", "highs")  # highspy's pool: its thread count is not fixed

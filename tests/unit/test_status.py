@@ -75,8 +75,9 @@ def test_auto_picks_by_problem_class_and_size_and_says_why() -> None:
 
     import numpy as np
 
-    from optimizer.backends.base import Notice, NoticeKind, SolveOptions
+    from optimizer.backends.base import Notice, NoticeKind, SolveOptions, option_words
     from optimizer.backends.ortools_backend import FEW_INTEGERS, default_solver
+    from optimizer.cli.common import flag_words
     from optimizer.compile import compile_instance
     from optimizer.load import load
     from optimizer.model import LinearProgram, formulate
@@ -99,8 +100,8 @@ def test_auto_picks_by_problem_class_and_size_and_says_why() -> None:
     solver, why = default_solver(few, SolveOptions(gap=0.01))
     assert solver == "scip"
     chosen = Notice("solver", "auto", why, NoticeKind.CHOSEN)
-    assert "ignores --gap" in word_notices([chosen], flags=True)[0]
-    assert "ignores gap" in word_notices([chosen], flags=False)[0]
+    assert "ignores --gap" in word_notices([chosen], flag_words)[0]
+    assert "ignores gap" in word_notices([chosen], option_words)[0]
 
 
 def test_highs_threads_after_an_earlier_highs_solve_still_solves() -> None:
