@@ -32,7 +32,7 @@ from optimizer.errors import InstanceError, Problem, UsageError
 from optimizer.importers import FORMATS, import_file
 from optimizer.load import Document, load, parse
 from optimizer.pipeline import solve_document
-from optimizer.yamlio import line_of, read_yaml
+from optimizer.yamlio import line_of, read_yaml_file
 
 
 class _Strict(BaseModel):
@@ -82,11 +82,7 @@ class Suite(_Strict):
 
 def load_suite(path: str | Path) -> tuple[Suite, Path]:
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InstanceError([Problem(f"cannot read the suite: {exc}", (), str(path))]) from None
-    data, lines = read_yaml(text, str(path))
+    data, lines = read_yaml_file(path, "suite")
     try:
         return Suite.model_validate(data), path.parent
     except ValidationError as exc:

@@ -8,6 +8,7 @@ semantic) can be reported as ``file:line  field.path``.
 from __future__ import annotations
 
 import re
+from os import PathLike
 from typing import Any
 
 import yaml
@@ -110,6 +111,16 @@ def read_yaml(text: str, file: str = "<instance>") -> tuple[Any, LineMap]:
 
 
 MAX_NODES = 20_000_000  # guards against alias bombs ("billion laughs")
+
+
+def read_yaml_file(path: str | PathLike[str], what: str) -> tuple[Any, LineMap]:
+    """:func:`read_yaml` of a file (a suite, a study: ``what``), its read errors as problems."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InstanceError([Problem(f"cannot read the {what}: {exc}", (), str(path))]) from None
+    return read_yaml(text, str(path))
 
 
 def _expanded_size(node: Node, memo: dict[int, int]) -> int:

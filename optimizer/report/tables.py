@@ -213,6 +213,13 @@ def corridors(sol: Solution) -> Table | None:
                  caption="shadow price: annual saving from one more Gbps of corridor capacity")
 
 
+def _binds(price: float | None, binds: str, idle: str) -> str:
+    """What a policy row's price says: ``binds`` above 1e-9, ``idle`` at 0, nothing unpriced."""
+    if price is None:
+        return ""
+    return binds if price > 1e-9 else idle
+
+
 def policy_lines(sol: Solution) -> list[str]:
     """Carbon cap and renewable floor, in plain words."""
     p, cur = sol.policy, sol.currency
@@ -220,22 +227,18 @@ def policy_lines(sol: Solution) -> list[str]:
     if p.get("carbon_cap_t") is not None:
         line = f"Emissions {tonnes(p['carbon_t'])} against a cap of {tonnes(p['carbon_cap_t'])}."
         price = p.get("carbon_cap_price")
-        if price is not None and price > 1e-9:
-            line += (f" The cap binds: its implied carbon price is {price:,.1f} {cur}/t — one "
-                     f"more tonne of allowed emissions would save {price:,.1f} {cur} a year.")
-        elif price is not None:
-            line += " The cap does not bind (implied carbon price 0)."
-        out.append(line)
+        out.append(line + _binds(
+            price, f" The cap binds: its implied carbon price is {price or 0:,.1f} {cur}/t — one "
+                   f"more tonne of allowed emissions would save {price or 0:,.1f} {cur} a year.",
+            " The cap does not bind (implied carbon price 0)."))
     if p.get("min_renewable_share"):
         line = (f"Renewable share {pct(p['renewable_share'])} against a floor of "
                 f"{pct(p['min_renewable_share'])}.")
         price = p.get("renewable_floor_price")
-        if price is not None and price > 1e-9:
-            line += (f" The floor binds: it costs {price:,.1f} {cur} for each MWh of energy "
-                     f"that must move from grid to renewable supply to meet it.")
-        elif price is not None:
-            line += " The floor does not bind."
-        out.append(line)
+        out.append(line + _binds(
+            price, f" The floor binds: it costs {price or 0:,.1f} {cur} for each MWh of energy "
+                   "that must move from grid to renewable supply to meet it.",
+            " The floor does not bind."))
     return out
 
 

@@ -19,7 +19,7 @@ from pydantic import ValidationError
 from optimizer.errors import InstanceError, Problem
 from optimizer.overrides import parse_override
 from optimizer.records.inputs import Parameter, Point, Study
-from optimizer.yamlio import line_of, read_yaml
+from optimizer.yamlio import line_of, read_yaml, read_yaml_file
 
 
 def _problems_from(exc: ValidationError, file: str, lines: dict[Any, int]) -> list[Problem]:
@@ -36,11 +36,7 @@ def _problems_from(exc: ValidationError, file: str, lines: dict[Any, int]) -> li
 def load_study(path: str | Path) -> tuple[Study, Path, dict[Any, int]]:
     """Read and validate a study file: (study, its folder, line map). Raises InstanceError."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InstanceError([Problem(f"cannot read the study: {exc}", (), str(path))]) from None
-    data, lines = read_yaml(text, str(path))
+    data, lines = read_yaml_file(path, "study")
     if isinstance(data, dict) and "regions" in data and "sites" in data:
         raise InstanceError([Problem(
             "this is an instance file, not a study: vary it with "

@@ -10,6 +10,7 @@ import pytest
 
 from optimizer.load import parse
 from optimizer.pipeline import Run, run, solve_document
+from optimizer.report.tables import policy_lines
 from optimizer.sensitivity import NOTE, Finding, sensitivity, table
 
 TINY = Path(__file__).parents[2] / "instances" / "tiny.yaml"
@@ -78,6 +79,9 @@ def test_carbon_cap_price_and_ranking() -> None:
     assert ranked[1].unit == "CNY per tonne-year"
     assert all(abs(a.value) >= abs(b.value) for a, b in zip(ranked, ranked[1:], strict=False))
     assert [f.kind for f in sensitivity(result, relax_latency=False, top=1)] == ["capacity"]
+    assert policy_lines(result.solution) == [
+        "Emissions 7.0 t CO2 against a cap of 7.0 t CO2. The cap binds: its implied carbon "
+        "price is 100.0 CNY/t — one more tonne of allowed emissions would save 100.0 CNY a year."]
 
 
 def test_latency_limit_saving() -> None:
@@ -113,6 +117,10 @@ def test_renewable_floor_price() -> None:
     assert finding.kind == "renewable_floor"
     assert finding.value == pytest.approx(5.0, rel=REL)
     assert "from 50% to 49%" in finding.sentence
+    # moving one MWh from grid to renewable supply costs 150 - 100 = 50
+    (line,) = policy_lines(result.solution)
+    assert line.endswith("The floor binds: it costs 50.0 CNY for each MWh of energy that must "
+                         "move from grid to renewable supply to meet it.")
 
 
 def test_no_duals_does_not_crash() -> None:
