@@ -1,6 +1,7 @@
 """Stage 1: instance file -> validated, typed :class:`Document`.
 
-YAML (safe, line numbers, no duplicate keys) -> pydantic shape and ranges -> semantic pass.
+YAML (core schema, bounded, line numbers, no duplicate keys: :mod:`optimizer.yamlio`) ->
+pydantic shape and ranges -> semantic pass.
 Every problem is collected and raised at once as :class:`~optimizer.errors.InstanceError`.
 """
 
@@ -20,7 +21,7 @@ from optimizer.errors import InstanceError, Path, Problem
 from optimizer.overrides import apply_all, scenario_overrides, set_by
 from optimizer.schema import Instance
 from optimizer.validate import semantic_problems
-from optimizer.yamlio import LineMap, line_of, read_yaml
+from optimizer.yamlio import LineMap, line_of, read_text, read_yaml
 
 DEFAULT_INSTANCE = "china-national.yaml"
 
@@ -64,15 +65,7 @@ def load(path: str | FsPath | None = None, overrides: Sequence[str] = (),
         name, text = default_instance_text()
         return parse_text(text, name, overrides, scenarios)
     name = str(path)
-    try:
-        raw = FsPath(path).read_bytes()
-    except OSError as exc:
-        raise InstanceError([Problem(f"cannot read the file: {exc.strerror}", (), name)]) from None
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise InstanceError([Problem(f"not UTF-8 text ({exc.reason})", (), name)]) from None
-    return parse_text(text, name, overrides, scenarios)
+    return parse_text(read_text(path, name), name, overrides, scenarios)
 
 
 def parse_text(text: str, file: str = "<instance>", overrides: Sequence[str] = (),
