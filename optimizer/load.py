@@ -18,7 +18,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from optimizer.errors import InstanceError, Path, Problem
-from optimizer.overrides import apply_all, scenario_overrides, set_by
+from optimizer.overrides import apply_all, apply_scenarios, scenario_entries, set_by
 from optimizer.schema import Instance
 from optimizer.validate import semantic_problems
 from optimizer.yamlio import LineMap, line_of, read_text, read_yaml
@@ -71,16 +71,17 @@ def load(path: str | FsPath | None = None, overrides: Sequence[str] = (),
 def parse_text(text: str, file: str = "<instance>", overrides: Sequence[str] = (),
                scenarios: Sequence[str] = ()) -> Document:
     data, lines = read_yaml(text, file)
-    from_scenarios = scenario_overrides(data, scenarios)
-    applied = [*from_scenarios, *overrides]
-    original, data = data, apply_all(data, applied)
+    entries = scenario_entries(data, scenarios)
+    applied = [*(t for t, _ in entries), *overrides]
+    original = data
+    data = apply_all(apply_scenarios(data, entries, file, lines), overrides)
     try:
         document = parse(data, file, lines, sha256=hashlib.sha256(text.encode()).hexdigest())
     except InstanceError as exc:
         if not applied:
             raise
-        origin = {t: ("a scenario's override" if i < len(from_scenarios) else "--set")
-                  for i, t in reversed(list(enumerate(applied)))}
+        origin = {t: "--set" for t in overrides}
+        origin.update({t: f"scenario {path[1]!r}" for t, path in reversed(entries)})
         raise InstanceError(_blame([*exc.problems, *exc.warnings],
                                    set_by(original, applied), origin)) from None
     return replace(document, overrides=tuple(applied))
