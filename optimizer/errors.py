@@ -10,11 +10,14 @@ Path = tuple[str | int, ...]
 
 
 def format_path(path: Path) -> str:
-    """``("sites", 3, "pue")`` -> ``"sites[3].pue"``."""
+    """``("sites", 3, "pue")`` -> ``"sites[3].pue"``; a key that is empty or not printable (a
+    line break, a terminal escape) is shown quoted and escaped: ``profiles['a\\x1b[31m']``."""
     out = ""
     for part in path:
         if isinstance(part, int):
             out += f"[{part}]"
+        elif not part or not part.isprintable():
+            out += f"[{part!r}]"
         else:
             out += f".{part}" if out else str(part)
     return out

@@ -127,9 +127,10 @@ def _pydantic_problems(
 ) -> list[Problem]:
     problems = []
     for err in exc.errors(include_url=False):
-        path = _data_path(err["loc"], data)
+        loc, of_key = err["loc"], err["loc"][-1:] == ("[key]",)  # a mapping key's own error
+        path = _data_path(loc[:-1] if of_key else loc, data)
         message = _MESSAGES.get(err["type"], err["msg"])
-        message = message.removeprefix("Value error, ")
+        message = ("the key: " if of_key else "") + message.removeprefix("Value error, ")
         kwargs: dict[str, Any] = {}
         if err["type"] not in ("missing",) and not isinstance(err.get("input"), dict):
             kwargs["value"] = err.get("input")
