@@ -286,8 +286,10 @@ class Instance(Strict):
     currency: Text = "CNY"
     periods: Periods
     """Periods of the representative horizon (cyclic)."""
-    profiles: dict[Id, list[Number]] = Field(default_factory=dict)
-    """Named shapes, one value per period, normalised by their mean when used."""
+    profiles: dict[Id, list[Annotated[float, Field(strict=True, allow_inf_nan=False)]]] = Field(
+        default_factory=dict)
+    """Named shapes, one value per period, normalised by their mean when used (any finite
+    values: a shape's scale does not matter)."""
     regions: list[Region] = Field(min_length=1)
     sites: list[Site] = Field(min_length=1)
     classes: list[WorkloadClass] = Field(min_length=1)

@@ -88,7 +88,10 @@ def semantic_problems(instance: Instance, file: str, lines: LineMap,
             c.error(path, f"series has {len(value)} values, expected one per period ({T})")
             return
         arr = expand(value, T, good_profiles)
-        if (arr < lower).any():
+        if not np.isfinite(arr).all():
+            bad = float(arr[~np.isfinite(arr)][0])
+            c.error(path, f"{what} is not a finite number in every period once scaled", bad)
+        elif (arr < lower).any():
             bad = float(arr[arr < lower][0])
             c.error(path, f"{what} must be >= {lower:g} in every period", bad)
 
