@@ -20,7 +20,7 @@ from pydantic import ValidationError
 from optimizer.errors import InstanceError, Path, Problem
 from optimizer.overrides import apply_all, apply_scenarios, scenario_entries, set_by
 from optimizer.schema import Instance
-from optimizer.validate import semantic_problems
+from optimizer.validate import count_guard, semantic_problems
 from optimizer.yamlio import LineMap, line_of, read_text, read_yaml
 
 DEFAULT_INSTANCE = "china-national.yaml"
@@ -111,6 +111,9 @@ def parse(
     except ValidationError as exc:
         shape = _pydantic_problems(exc, data, file, lines)
         raise InstanceError(shape + _semantic_despite(shape, data, file, lines)) from None
+    too_big = count_guard(instance, file, lines)  # before any series is expanded
+    if too_big:
+        raise InstanceError(too_big)
     problems = semantic_problems(instance, file, lines)
     if any(p.severity == "error" for p in problems):
         raise InstanceError(problems)
@@ -200,6 +203,9 @@ def _semantic_despite(shape: list[Problem], data: dict[str, Any], file: str,
 
     rest_lines = {new: ln for old, ln in lines.items()
                   if (new := moved(old, to_new=True)) is not None}
+    too_big = count_guard(rest, file, rest_lines)
+    if too_big:
+        return too_big
     out = []
     for p in semantic_problems(rest, file, rest_lines, complete=False):
         if p.severity != "error" or (isinstance(p.value, str) and p.value in left_out):

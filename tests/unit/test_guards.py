@@ -1,16 +1,24 @@
-"""Guards before compile: exact profile scaling (series.scaled), checked against what it
-guards."""
+"""Guards before compile: the size guard from counts alone (validate.count_guard) and exact
+profile scaling (series.scaled), checked against what they guard."""
 
 from __future__ import annotations
 
 from fractions import Fraction
+from pathlib import Path
 
 import numpy as np
 import pytest
 
-from optimizer import series
+from optimizer import series, validate
+from optimizer.compile import compile_instance
 from optimizer.errors import InstanceError
-from optimizer.load import parse_text
+from optimizer.generate import generate
+from optimizer.load import load, parse, parse_text
+from optimizer.model import size
+from optimizer.presolve import prune_arcs
+from optimizer.validate import count_floor, count_guard
+
+INSTANCES = Path(__file__).parents[2] / "instances"
 
 SMALL = """\
 version: 1
@@ -19,6 +27,44 @@ regions: [{id: r, location: [30, 120], demand: {k: 5}}]
 sites: [{id: s, location: [30, 120], capacity_mw: 10, pue: 1.2, price: 5, power_cap_mw: 20}]
 classes: [{id: k}]
 """
+
+
+def test_the_constants_are_the_post_compile_guards() -> None:
+    """One number in two places until model/size.py imports validate's (it cannot be imported
+    from here: the model is a later stage): they must agree."""
+    assert validate.BYTES_PER_NONZERO == size.BYTES_PER_NONZERO
+    assert validate.HEADROOM == size.HEADROOM
+    assert validate.available_bytes() > 0
+
+
+def test_count_guard_refuses_with_the_counts() -> None:
+    """1 site with a power cap: 2 * (1 + 1) * 1000 power entries and 1000 demand-pair entries,
+    4,000 + 1,000 = 5,000 entries at 500 bytes, plus (1 + 4 + 2) * 1000 floats: 2,556,000 bytes."""
+    instance = parse_text(SMALL).instance
+    assert count_guard(instance, available=int(2_556_000 / 0.8) + 2) == []
+    (problem,) = count_guard(instance, "x.yaml", {("periods",): 2},
+                             available=int(2_556_000 / 0.8) - 2)
+    assert problem.format().startswith("x.yaml:2  periods  this model could not fit in memory: "
+                                       "1 regions x 1 sites x 1 classes x 1,000 periods need at "
+                                       "least 5,000 matrix entries")
+
+
+def test_load_runs_the_count_guard(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(validate, "available_bytes", lambda: 1_000)
+    with pytest.raises(InstanceError, match="could not fit in memory"):
+        parse_text(SMALL, "x.yaml")
+
+
+@pytest.mark.parametrize("name", ["tiny", "china-national", "china-2025-plan", "generated"])
+def test_count_floor_never_exceeds_the_model(name: str) -> None:
+    """The guard's entries are a lower bound of the model's (after latency pruning and
+    presolve): it never refuses what the post-compile guard would accept."""
+    document = (parse(generate(regions=30, sites=12, periods=24, classes=4, seed=3))
+                if name == "generated" else load(INSTANCES / f"{name}.yaml"))
+    estimate = size.estimate(prune_arcs(compile_instance(document.instance)))
+    nonzeros, need = count_floor(document.instance)
+    assert 0 < nonzeros <= estimate.nonzeros
+    assert need > nonzeros * size.BYTES_PER_NONZERO
 
 
 def test_scaling_is_unchanged_for_ordinary_profiles() -> None:
