@@ -19,7 +19,7 @@ from pydantic import ValidationError
 
 from optimizer.errors import InstanceError, Path, Problem
 from optimizer.overrides import apply_all, apply_scenarios, scenario_entries, set_by
-from optimizer.schema import Instance
+from optimizer.schema import SCHEMA_VERSION, Instance
 from optimizer.validate import count_guard, semantic_problems
 from optimizer.yamlio import LineMap, line_of, read_text, read_yaml
 
@@ -151,38 +151,17 @@ def _semantic_despite(shape: list[Problem], data: dict[str, Any], file: str,
                       lines: LineMap) -> list[Problem]:
     """The semantic errors of the rest of the file, so that one run lists every problem.
 
-    The items with shape errors (a region, a site, a class, a profile, a corridor, a pair) are
-    left out and the rest is validated again; the semantic pass then runs without the checks
-    over the whole network, its paths and lines mapped back to the file, and without errors
-    that only name a left-out item (``unknown site id 'x'`` when site x was left out). Where a
-    shape error lies outside such items (``periods``, ``policy``, ...), or the rest still fails,
-    there is no semantic pass: the shape errors are all there is to report.
+    What has shape errors is set aside (:func:`_set_aside`) and the rest is validated again;
+    the semantic pass then runs without the checks over the whole network, its paths and lines
+    mapped back to the file, and without errors that only name a left-out item (``unknown site
+    id 'x'`` when site x was left out). Where nothing can be set aside (a shape error in
+    ``periods``: no series length can be checked), or the rest still fails, there is no
+    semantic pass: the shape errors are all there is to report.
     """
-    drop: dict[Path, set[str | int]] = {}
-    for problem in shape:
-        prefix = next((p for p in _ITEMS if problem.path[:len(p)] == p
-                       and len(problem.path) > len(p)), None)
-        if prefix is None:
-            return []
-        drop.setdefault(prefix, set()).add(problem.path[len(prefix)])
-    kept = copy.deepcopy(data)
-    kept_index: dict[Path, list[int]] = {}  # per list: new index -> index in the file
-    left_out: set[Any] = set()
-    for prefix, keys in drop.items():
-        parent: Any = kept
-        for part in prefix[:-1]:
-            parent = parent.get(part) if isinstance(parent, dict) else None
-        container = parent.get(prefix[-1]) if isinstance(parent, dict) else None
-        if isinstance(container, list):
-            kept_index[prefix] = [i for i in range(len(container)) if i not in keys]
-            left_out |= {item.get("id") for i, item in enumerate(container)
-                         if i in keys and isinstance(item, dict)}
-            parent[prefix[-1]] = [container[i] for i in kept_index[prefix]]
-        elif isinstance(container, dict):
-            left_out |= keys
-            parent[prefix[-1]] = {k: v for k, v in container.items() if k not in keys}
-        else:
-            return []
+    aside = _set_aside(shape, data)
+    if aside is None:
+        return []
+    kept, kept_index, left_out = aside
     try:
         rest = Instance.model_validate(kept)
     except ValidationError:
@@ -212,6 +191,76 @@ def _semantic_despite(shape: list[Problem], data: dict[str, Any], file: str,
             continue
         out.append(replace(p, path=moved(p.path, to_new=False) or p.path))
     return out
+
+
+# a field that may be left out of the semantic pass (its default then stands in), unless it is
+# one of these: what the rest cannot be checked without
+_NEEDED: tuple[Path, ...] = (("periods",), ("regions",), ("sites",), ("classes",),
+                             ("profiles",))
+
+
+def _set_aside(shape: list[Problem], data: dict[str, Any]
+               ) -> tuple[dict[str, Any], dict[Path, list[int]], set[Any]] | None:
+    """A copy of ``data`` without what has shape errors: the item holding the error (a region,
+    a site, a class, a profile, a corridor, a pair: ``_ITEMS``), else the field (``policy``'s
+    bad ``carbon_price``, an unknown top-level key, a ``policy`` that is not a mapping; a bad
+    ``version`` becomes 1). Returns (the copy, per list the file's index of each item kept, the
+    ids left out), or None where a needed field (``_NEEDED``) is broken."""
+    drop: dict[Path, set[str | int]] = {}
+    fields: set[Path] = set()
+    for problem in shape:
+        prefix = next((p for p in _ITEMS if problem.path[:len(p)] == p
+                       and len(problem.path) > len(p)), None)
+        if prefix is not None:
+            drop.setdefault(prefix, set()).add(problem.path[len(prefix)])
+            continue
+        field = _field_of(problem.path, data)
+        if field is None or any(field[:len(n)] == n for n in _NEEDED):
+            return None
+        fields.add(field)
+    kept: Any = copy.deepcopy(data)
+    for field in fields:
+        parent = kept
+        for part in field[:-1]:
+            parent = parent[part]
+        if field == ("version",):
+            parent["version"] = SCHEMA_VERSION
+        else:
+            parent.pop(field[-1], None)
+    return _drop_items(kept, drop)
+
+
+def _drop_items(kept: Any, drop: dict[Path, set[str | int]]
+                ) -> tuple[dict[str, Any], dict[Path, list[int]], set[Any]] | None:
+    kept_index: dict[Path, list[int]] = {}  # per list: new index -> index in the file
+    left_out: set[Any] = set()
+    for prefix, keys in drop.items():
+        parent: Any = kept
+        for part in prefix[:-1]:
+            parent = parent.get(part) if isinstance(parent, dict) else None
+        container = parent.get(prefix[-1]) if isinstance(parent, dict) else None
+        if isinstance(container, list):
+            kept_index[prefix] = [i for i in range(len(container)) if i not in keys]
+            left_out |= {item.get("id") for i, item in enumerate(container)
+                         if i in keys and isinstance(item, dict)}
+            parent[prefix[-1]] = [container[i] for i in kept_index[prefix]]
+        elif isinstance(container, dict):
+            left_out |= keys
+            parent[prefix[-1]] = {k: v for k, v in container.items() if k not in keys}
+        else:
+            return None
+    return kept, kept_index, left_out
+
+
+def _field_of(path: Path, data: Any) -> Path | None:
+    """The longest prefix of ``path`` that is a key of a mapping in ``data`` (the field to
+    leave out), or None (an error at the document, or no mapping on the way)."""
+    node, end = data, 0
+    for n, part in enumerate(path):
+        if not isinstance(node, dict) or part not in node:
+            break
+        node, end = node[part], n + 1
+    return path[:end] if end else (path[:1] if path and isinstance(data, dict) else None)
 
 
 def _data_path(loc: tuple[Any, ...], data: Any) -> Path:
