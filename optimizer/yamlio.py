@@ -258,28 +258,36 @@ def read_yaml(text: str, file: str = "<instance>") -> tuple[Any, LineMap]:
     return data, builder.lines
 
 
-def read_text(path: str | os.PathLike[str], file: str | None = None, what: str = "file") -> str:
-    """The UTF-8 text of a file (an instance, a suite, a study: ``what``), at most
-    :data:`MAX_BYTES` of it. Raises InstanceError (a file that cannot be read, is too long, or is
-    not UTF-8: with the line of the first bad byte)."""
+def read_bytes(path: str | os.PathLike[str], file: str | None = None, what: str = "file") -> bytes:
+    """The bytes of a file (an instance, a suite, a study, a benchmark file: ``what``), at most
+    :data:`MAX_BYTES` of them: a regular file that is longer is refused unread, a device such as
+    ``/dev/zero`` after reading that much. Raises InstanceError."""
     name = str(path) if file is None else file
     try:
         with FsPath(path).open("rb") as f:
-            info = os.fstat(f.fileno())  # a regular file too long is refused unread
+            info = os.fstat(f.fileno())
             too_long = stat.S_ISREG(info.st_mode) and info.st_size > MAX_BYTES
-            raw = b"" if too_long else f.read(MAX_BYTES + 1)  # a device (/dev/zero) stops too
+            raw = b"" if too_long else f.read(MAX_BYTES + 1)
     except OSError as exc:
         raise InstanceError([Problem(f"cannot read the {what}: {exc.strerror or exc}", (),
                                      name)]) from None
     if too_long or len(raw) > MAX_BYTES:
         raise InstanceError([Problem(f"the {what} is larger than the limit of "
                                      f"{MAX_BYTES // 2**20} MiB", (), name)])
+    return raw
+
+
+def read_text(path: str | os.PathLike[str], file: str | None = None, what: str = "file") -> str:
+    """The UTF-8 text of a file (:func:`read_bytes`). Raises InstanceError, naming the line of
+    the first byte that is not UTF-8."""
+    raw = read_bytes(path, file, what)
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw.count(b"\n", 0, exc.start) + 1
         raise InstanceError([Problem(f"not UTF-8 text: byte 0x{raw[exc.start]:02x} "
-                                     f"({exc.reason})", (), name, line)]) from None
+                                     f"({exc.reason})", (), str(path) if file is None else file,
+                                     line)]) from None
 
 
 def read_yaml_file(path: str | os.PathLike[str], what: str) -> tuple[Any, LineMap]:
