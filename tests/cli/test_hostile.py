@@ -180,6 +180,23 @@ OVERRIDES = [
 CASES = [*TAGS, *STRUCTURE, *NUMBERS, *IDS, *OVERRIDES]
 
 
+@pytest.mark.parametrize("args", [
+    ("--scenario", "\x1b[31mred"),
+    ("--set", "sites[\x1b[2J].price=1"),
+    ("--set", "name=\x1b[2J"),
+    ("--set", "sites[nowhere].price=1"),  # the message lists the ids, one with an escape
+], ids=["scenario-name", "set-selector", "set-value", "ids-listed"])
+def test_no_terminal_escape_reaches_the_console(args: tuple[str, ...], tmp_path: Path,
+                                                run_inprocess) -> None:
+    file = tmp_path / "instance.yaml"
+    file.write_text(edited(BASE, (("  - id: near", '  - id: "\\e[2Jnear"'),)), encoding="utf-8")
+    ran = run_inprocess(["validate", file, *args])
+    assert ran.code == 2, ran.both
+    assert "Traceback" not in ran.both
+    assert "\x1b" not in ran.both
+    assert "\\x1b[" in ran.stderr  # shown escaped
+
+
 def test_the_suite_covers_every_class() -> None:
     assert len({c.id for c in CASES}) == len(CASES)
     assert min(len(TAGS), len(STRUCTURE), len(NUMBERS), len(IDS), len(OVERRIDES)) >= 5
