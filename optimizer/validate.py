@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -78,24 +78,7 @@ def semantic_problems(instance: Instance, file: str, lines: LineMap,
         if len(v) == T and min(v, default=0) >= 0 and sum(v) > 0
     }
 
-    def series(path: Path, value: SeriesValue, lower: float, what: str) -> None:
-        if isinstance(value, ProfileRef):
-            if value.profile not in instance.profiles:
-                c.error((*path, "profile"), "unknown profile", value.profile)
-                return
-            if value.profile not in good_profiles:
-                return  # already reported under profiles
-        elif not isinstance(value, int | float) and len(value) != T:
-            c.error(path, f"series has {len(value)} values, expected one per period ({T})")
-            return
-        arr = expand(value, T, good_profiles)
-        if not np.isfinite(arr).all():
-            bad = float(arr[~np.isfinite(arr)][0])
-            c.error(path, f"{what} is not a finite number in every period once scaled", bad)
-        elif (arr < lower).any():
-            bad = float(arr[arr < lower][0])
-            c.error(path, f"{what} must be >= {lower:g} in every period", bad)
-
+    series = _series_checker(c, instance.profiles, good_profiles, T)
     for i, r in enumerate(instance.regions):
         for k, value in r.demand.items():
             if c.known(("regions", i, "demand", k), k, class_ids, "class"):
@@ -137,6 +120,32 @@ def semantic_problems(instance: Instance, file: str, lines: LineMap,
     if complete and not any(p.severity == "error" for p in c.problems):
         _check_hard_capacity(c, instance, good_profiles)
     return c.problems
+
+
+def _series_checker(c: _Collector, profiles: Mapping[str, Sequence[float]],
+                    good: Mapping[str, Sequence[float]], T: int
+                    ) -> Callable[[Path, SeriesValue, float, str], None]:
+    """``series(path, value, lower, what)``: a series' length, profile, finiteness and lower
+    bound; ``good`` are the profiles that can be scaled."""
+    def series(path: Path, value: SeriesValue, lower: float, what: str) -> None:
+        if isinstance(value, ProfileRef):
+            if value.profile not in profiles:
+                c.error((*path, "profile"), "unknown profile", value.profile)
+                return
+            if value.profile not in good:
+                return  # already reported under profiles
+        elif not isinstance(value, int | float) and len(value) != T:
+            c.error(path, f"series has {len(value)} values, expected one per period ({T})")
+            return
+        arr = expand(value, T, good)
+        if not np.isfinite(arr).all():
+            bad = float(arr[~np.isfinite(arr)][0])
+            c.error(path, f"{what} is not a finite number in every period once scaled", bad)
+        elif (arr < lower).any():
+            bad = float(arr[arr < lower][0])
+            c.error(path, f"{what} must be >= {lower:g} in every period", bad)
+
+    return series
 
 
 def _check_profiles(c: _Collector, profiles: Mapping[str, Sequence[float]], T: int) -> None:
