@@ -296,6 +296,29 @@ def read_yaml_file(path: str | os.PathLike[str], what: str) -> tuple[Any, LineMa
     return read_yaml(read_text(path, what=what), str(path))
 
 
+_Dumper: type[yaml.SafeDumper] = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+
+class _CoreDumper(_Dumper):  # type: ignore[valid-type,misc]
+    """PyYAML's safe dumper, quoting every string the core schema would read as something else
+    (``0o17``, ``0x1F``, ``1e5``: YAML 1.1 leaves them plain)."""
+
+
+def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    style = None if isinstance(core_scalar(value, plain=True), str) and value else "'"
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_CoreDumper.add_representer(str, _represent_str)
+
+
+def dump_yaml(data: Any) -> str:
+    """``data`` as YAML that :func:`read_yaml` reads back as ``data`` (block style for nested
+    mappings, flow style for the innermost lists and mappings, 100 columns)."""
+    return yaml.dump(data, Dumper=_CoreDumper, sort_keys=False, default_flow_style=None,
+                     width=100, allow_unicode=True)
+
+
 def line_of(lines: LineMap, path: Path) -> int | None:
     """The line of ``path``, or of its longest recorded prefix."""
     for end in range(len(path), -1, -1):

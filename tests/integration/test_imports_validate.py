@@ -11,7 +11,7 @@ import yaml
 
 from optimizer.importers import import_file
 from optimizer.load import parse
-from optimizer.yamlio import read_yaml
+from optimizer.yamlio import dump_yaml, read_yaml
 
 DATA = Path(__file__).parents[2] / "benchmarks" / "data"
 
@@ -48,4 +48,10 @@ def test_the_written_yaml_reads_back_the_same(name: str) -> None:
     data = import_file("orlib-cap", DATA / "orlib-cap" / name, CAPACITY.get(name))
     dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
     text = yaml.dump(data, Dumper=dumper, sort_keys=False, default_flow_style=None, width=100)
-    assert read_yaml(text)[0] == data
+    assert read_yaml(text)[0] == data  # what `eastwest import` writes today
+    assert read_yaml(dump_yaml(data))[0] == data
+
+
+def test_a_name_the_core_schema_reads_as_a_number_survives_the_round_trip() -> None:
+    data = import_file("orlib-cap", DATA / "orlib-cap" / "cap41.txt", name="0x10")
+    assert parse(read_yaml(dump_yaml(data))[0]).instance.name == "0x10"

@@ -11,7 +11,14 @@ import pytest
 
 from optimizer import yamlio
 from optimizer.errors import InstanceError
-from optimizer.yamlio import MAX_DEPTH, max_nodes, read_text, read_yaml, read_yaml_file
+from optimizer.yamlio import (
+    MAX_DEPTH,
+    dump_yaml,
+    max_nodes,
+    read_text,
+    read_yaml,
+    read_yaml_file,
+)
 
 
 def refused(text: str) -> list[str]:
@@ -180,3 +187,11 @@ def test_read_yaml_file_names_what_it_reads(tmp_path: Path) -> None:
                                                              ("a", 1): 1})
     with pytest.raises(InstanceError, match="cannot read the study"):
         read_yaml_file(tmp_path / "none.yaml", "study")
+
+
+def test_dump_yaml_reads_back_the_same() -> None:
+    """Strings that YAML 1.1 leaves plain but the core schema reads as numbers are quoted."""
+    tricky = ["0o17", "0x1F", "1e5", "012", "yes", "null", "", "~", "true", "2001-12-14",
+              "1_000", ".inf", "c1", "plain text"]
+    data = {"name": "0o17", "values": tricky, "nested": {"k": [1, 2.5, None, True]}}
+    assert read_yaml(dump_yaml(data))[0] == data
