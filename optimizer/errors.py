@@ -10,14 +10,24 @@ Path = tuple[str | int, ...]
 
 
 def format_path(path: Path) -> str:
-    """``("sites", 3, "pue")`` -> ``"sites[3].pue"``."""
+    """``("sites", 3, "pue")`` -> ``"sites[3].pue"``; a key that is empty or not printable (a
+    line break, a terminal escape) is shown quoted and escaped: ``profiles['a\\x1b[31m']``."""
     out = ""
     for part in path:
         if isinstance(part, int):
             out += f"[{part}]"
+        elif not part or not part.isprintable():
+            out += f"[{part!r}]"
         else:
             out += f".{part}" if out else str(part)
     return out
+
+
+def printable(text: str) -> str:
+    """``text`` with every character that is not printable escaped (``\\x1b``, ``\\n``)."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 _MISSING = object()
@@ -39,6 +49,9 @@ class Problem:
         return format_path(self.path) or "(document)"
 
     def format(self) -> str:
+        """``FILE:LINE  FIELD.PATH  MESSAGE  (VALUE)``, printable: a control character or
+        terminal escape from the input (in a file name, a message quoting the input) is shown
+        escaped, never raw."""
         where = f"{self.file}:{self.line}" if self.line else self.file
         text = f"{where}  {self.field}  {self.message}"
         if self.value is not _MISSING:
@@ -46,7 +59,7 @@ class Problem:
             if len(shown) > 60:
                 shown = shown[:57] + "..."
             text += f"  ({shown})"
-        return text
+        return printable(text)
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {

@@ -3,20 +3,24 @@
 PATH addresses any field, with selectors for lists: an id (``sites[zhongwei].price``), an index
 (``sites[0].pue``) or ``*`` for every element (``regions[*].demand.training``). ``PATH=VALUE``
 sets; ``PATH*=K`` multiplies a number, every number of a list, or a profile series' ``mean`` /
-``max``. VALUE is parsed as YAML (a scalar, or a flow list or mapping), never evaluated as code.
-The edited data is validated exactly like a file, so a bad override fails with its path.
+``max``; an integer times a factor stays an integer where the product is whole
+(``periods.count*=2``), and an integer field refuses a product that is not. VALUE is parsed as
+YAML by the same reader as files (core schema, no tags), never evaluated as code. The edited data
+is validated exactly like a file, so a bad override fails with its path; a bad override in a
+scenario is reported at its entry in the instance file (``scenarios.NAME[i]``).
 """
 
 from __future__ import annotations
 
 import copy
+import math
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from optimizer.errors import InstanceError, Path, Problem
-from optimizer.yamlio import read_yaml
+from optimizer.yamlio import LineMap, line_of, read_yaml
 
 _PART = re.compile(r"([A-Za-z_][\w-]*)((?:\[[^\]]*\])*)")
 _SELECTOR = re.compile(r"\[([^\]]*)\]")
@@ -47,10 +51,13 @@ def parse_override(text: str) -> Override:
     raw = m.group("value").strip()
     try:
         value, _ = read_yaml(raw if raw else "null", "--set")
-    except InstanceError:
-        raise _error(text, f"cannot read the value {raw!r}") from None
+    except InstanceError as exc:
+        why = "; ".join(p.message for p in exc.problems)
+        raise _error(text, f"cannot read the value {raw!r}: {why}") from None
     if m.group("op") == "*=" and (isinstance(value, bool) or not isinstance(value, int | float)):
         raise _error(text, f"*= needs a number, not {raw!r}")
+    if m.group("op") == "*=" and not math.isfinite(value):
+        raise _error(text, f"*= needs a finite number, not {raw!r}")
     return Override(text.strip(), tuple(parts), m.group("op"), value)
 
 
@@ -73,14 +80,22 @@ def _select(node: Any, selector: str, shown: str, text: str) -> list[int]:
     return found
 
 
-def _multiply(value: Any, factor: float, text: str) -> Any:
+def _product(value: int | float, factor: int | float) -> int | float:
+    """``value * factor``, an integer where ``value`` is one and the product is whole."""
+    out = value * factor
+    if isinstance(value, int) and isinstance(out, float) and out.is_integer():
+        return int(out)
+    return out
+
+
+def _multiply(value: Any, factor: int | float, text: str) -> Any:
     if isinstance(value, bool) or value is None:
         raise _error(text, f"cannot multiply {value!r}")
     if isinstance(value, int | float):
-        return value * factor
+        return _product(value, factor)
     if isinstance(value, list) and all(isinstance(v, int | float) and not isinstance(v, bool)
                                        for v in value):
-        return [v * factor for v in value]
+        return [_product(v, factor) for v in value]
     if isinstance(value, dict) and "profile" in value and ("mean" in value or "max" in value):
         key = "mean" if "mean" in value else "max"
         return {**value, key: _multiply(value[key], factor, text)}
@@ -118,7 +133,7 @@ def apply(data: Any, override: Override) -> Any:
         if override.op == "=":
             container[k] = copy.deepcopy(override.value)
         else:
-            container[k] = _multiply(container[k], float(override.value), override.text)
+            container[k] = _multiply(container[k], override.value, override.text)
     return root["_"]
 
 
@@ -138,11 +153,12 @@ def set_by(data: Any, texts: Iterable[str]) -> dict[Path, str]:
     return out
 
 
-def scenario_overrides(data: Any, names: Iterable[str]) -> list[str]:
-    """The overrides of the named scenarios, in order (defined under ``scenarios``)."""
+def scenario_entries(data: Any, names: Iterable[str]) -> list[tuple[str, Path]]:
+    """The overrides of the named scenarios, in order (defined under ``scenarios``), each with
+    its path in the instance (``("scenarios", name, i)``)."""
     scenarios = data.get("scenarios") if isinstance(data, dict) else None
     scenarios = scenarios if isinstance(scenarios, dict) else {}
-    out: list[str] = []
+    out: list[tuple[str, Path]] = []
     for name in names:
         if name not in scenarios:
             known = ", ".join(scenarios) or "none"
@@ -151,5 +167,25 @@ def scenario_overrides(data: Any, names: Iterable[str]) -> list[str]:
         steps = scenarios[name]
         if not isinstance(steps, list) or not all(isinstance(s, str) for s in steps):
             raise _error(name, "a scenario is a list of PATH=VALUE strings", "--scenario")
-        out += steps
+        out += [(text, ("scenarios", name, i)) for i, text in enumerate(steps)]
     return out
+
+
+def scenario_overrides(data: Any, names: Iterable[str]) -> list[str]:
+    """The overrides of the named scenarios, in order."""
+    return [text for text, _ in scenario_entries(data, names)]
+
+
+def apply_scenarios(data: Any, entries: Iterable[tuple[str, Path]], file: str,
+                    lines: LineMap) -> Any:
+    """``data`` with the scenario ``entries`` applied; an entry that cannot be applied is
+    reported at its place in the instance file, not as a ``--set``."""
+    for text, path in entries:
+        try:
+            data = apply(data, parse_override(text))
+        except InstanceError as exc:
+            raise InstanceError([replace(p, file=file, path=path, line=line_of(lines, path),
+                                         message=f"{p.message} (in scenario {path[1]!r}: "
+                                                 f"{text.strip()})")
+                                 for p in exc.problems]) from None
+    return data

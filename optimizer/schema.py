@@ -12,7 +12,9 @@ import math
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Discriminator,
     Field,
@@ -23,6 +25,16 @@ from pydantic import (
 
 SCHEMA_VERSION = 1
 
+MAX_VALUE = 1e15
+"""The largest magnitude of a number in an instance: far beyond any real capacity, price or cost,
+and small enough that the products the model forms stay finite (and below the 1e20 the solvers
+take for infinity, for products of two or three fields)."""
+MAX_PERIODS = 1_000_000
+"""The most periods (a century of hours): a larger count is refused before anything is
+allocated (the size guard refuses far smaller models that would not fit)."""
+MAX_UNITS = 1_000_000
+"""The most units of one expansion option."""
+
 
 class Strict(BaseModel):
     model_config = ConfigDict(
@@ -30,17 +42,39 @@ class Strict(BaseModel):
     )
 
 
-Number = Annotated[float, Field(strict=True, allow_inf_nan=False)]
-NonNegativeFloat = Annotated[float, Field(strict=True, ge=0, allow_inf_nan=False)]
-PositiveFloat = Annotated[float, Field(strict=True, gt=0, allow_inf_nan=False)]
-NonNegativeInt = Annotated[int, Field(strict=True, ge=0)]
-PositiveInt = Annotated[int, Field(strict=True, gt=0)]
+Number = Annotated[float, Field(strict=True, ge=-MAX_VALUE, le=MAX_VALUE, allow_inf_nan=False)]
+NonNegativeFloat = Annotated[float, Field(strict=True, ge=0, le=MAX_VALUE, allow_inf_nan=False)]
+PositiveFloat = Annotated[float, Field(strict=True, gt=0, le=MAX_VALUE, allow_inf_nan=False)]
+
+
+def _printable(value: str) -> str:
+    bad = next((c for c in value if not c.isprintable()), None)
+    if bad is not None:
+        raise ValueError(f"must be printable: no line breaks, control characters or escape "
+                         f"sequences (U+{ord(bad):04X})")
+    return value
+
+
+# for editors (the JSON Schema); validation is str.isprintable, which also refuses other
+# Unicode separators and format characters
+_PRINTABLE = {"pattern": "^[^\\u0000-\\u001f\\u007f-\\u009f\\u2028\\u2029]*$"}
+Text = Annotated[str, Field(json_schema_extra=_PRINTABLE), AfterValidator(_printable)]
+"""A name or label: printable (no line breaks, control characters or terminal escapes)."""
+Id = Annotated[str, Field(min_length=1, json_schema_extra=_PRINTABLE),
+               AfterValidator(_printable)]
+"""An id: printable and not empty."""
+
+
+def _not_bool(value: Any) -> Any:
+    if isinstance(value, bool):
+        raise ValueError(f"expected the number 1, not {str(value).lower()}")
+    return value
 
 
 class ProfileRef(Strict):
     """A named profile scaled to a mean or to a maximum (exactly one of the two)."""
 
-    profile: str
+    profile: Id
     """Name of a profile under `profiles`."""
     mean: NonNegativeFloat | None = None
     """Scale the profile so that its mean is this value."""
@@ -86,7 +120,7 @@ LatLon = tuple[
 
 
 class PeriodSpec(Strict):
-    id: str
+    id: Id
     """Period id, e.g. `h00`."""
     hours: PositiveFloat = 1.0
     """Length of the period in hours."""
@@ -95,8 +129,8 @@ class PeriodSpec(Strict):
 
 
 class PeriodsShort(Strict):
-    count: PositiveInt
-    """Number of periods (ids `t00`, `t01`, ...)."""
+    count: Annotated[int, Field(strict=True, gt=0, le=MAX_PERIODS)]
+    """Number of periods (ids `t00`, `t01`, ...), at most 1,000,000."""
     hours: PositiveFloat = 1.0
     """Length of every period in hours."""
     weight: NonNegativeFloat = 1.0
@@ -104,7 +138,8 @@ class PeriodsShort(Strict):
 
 
 Periods = Annotated[
-    Annotated[PeriodsShort, Tag("<short>")] | Annotated[list[PeriodSpec], Tag("<periods-list>")],
+    Annotated[PeriodsShort, Tag("<short>")]
+    | Annotated[list[PeriodSpec], Field(max_length=MAX_PERIODS), Tag("<periods-list>")],
     Discriminator(
         lambda v: "<periods-list>" if isinstance(v, list) else "<short>",
         custom_error_type="periods",
@@ -116,31 +151,32 @@ Periods = Annotated[
 class Region(Strict):
     """A demand region (mostly eastern cities)."""
 
-    id: str
-    name: str | None = None
+    id: Id
+    name: Text | None = None
     location: LatLon
     """[latitude, longitude] in degrees."""
-    demand: dict[str, Series] = Field(default_factory=dict)
+    demand: dict[Id, Series] = Field(default_factory=dict)
     """IT load per workload class in MW (a series); a class not listed is 0."""
 
 
 class Expansion(Strict):
-    id: str
+    id: Id
     size_mw: PositiveFloat
     """IT capacity of one unit in MW."""
     annual_cost: NonNegativeFloat
     """Annualised cost of one unit (currency per year)."""
-    max_units: PositiveInt = 1
+    max_units: Annotated[int, Field(strict=True, gt=0, le=MAX_UNITS)] = 1
+    """The most units that may be built, at most 1,000,000."""
 
 
 class Site(Strict):
     """A data-centre site or cluster."""
 
-    id: str
-    name: str | None = None
+    id: Id
+    name: Text | None = None
     location: LatLon
     """[latitude, longitude] in degrees."""
-    zone: str | None = None
+    zone: Text | None = None
     """A label that groups sites in reports, e.g. `east` or `west`."""
     capacity_mw: NonNegativeFloat
     """Installed IT capacity in MW."""
@@ -165,8 +201,8 @@ class Site(Strict):
 class WorkloadClass(Strict):
     """A workload class (real-time, interactive, batch, training, backup, ...)."""
 
-    id: str
-    name: str | None = None
+    id: Id
+    name: Text | None = None
     max_latency_ms: NonNegativeFloat | None = None
     """Round-trip latency limit between region and site in ms; null: no limit."""
     data_gb_per_mwh: NonNegativeFloat = 0.0
@@ -175,9 +211,9 @@ class WorkloadClass(Strict):
     """Cost of demand not served, currency per MWh; null: the demand is hard."""
     latency_cost: NonNegativeFloat = 0.0
     """Cost per ms of round-trip latency per MWh served."""
-    max_delay_periods: NonNegativeInt = 0
-    """> 0: the work is deferrable by at most this many periods."""
-    allowed_sites: list[str] | None = None
+    max_delay_periods: Annotated[int, Field(strict=True, ge=0, le=MAX_PERIODS)] = 0
+    """> 0: the work is deferrable by at most this many periods (at most 1,000,000)."""
+    allowed_sites: list[Id] | None = None
     """Site ids that may serve this class (residency); null: all."""
     assignment: Literal["split", "single"] = "split"
     """split: demand may be spread over sites; single: each region's demand of this class is
@@ -185,8 +221,8 @@ class WorkloadClass(Strict):
 
 
 class LatencyPair(Strict):
-    region: str
-    site: str
+    region: Id
+    site: Id
     ms: NonNegativeFloat
     """Round-trip latency in ms."""
 
@@ -201,8 +237,8 @@ class LatencyModel(Strict):
 
 
 class TransferPair(Strict):
-    region: str
-    site: str
+    region: Id
+    site: Id
     per_gb: NonNegativeFloat
     """Transfer cost in currency per GB."""
 
@@ -217,10 +253,12 @@ class TransferModel(Strict):
 
 
 class Corridor(Strict):
-    id: str
+    id: Id
     capacity_gbps: NonNegativeFloat
-    regions: list[str]
-    sites: list[str]
+    regions: list[Id] = Field(min_length=1)
+    """The regions at one end (at least one): the corridor carries their flows to its sites."""
+    sites: list[Id] = Field(min_length=1)
+    """The sites at the other end (at least one)."""
 
 
 class Network(Strict):
@@ -242,20 +280,22 @@ class Policy(Strict):
 class Instance(Strict):
     """An eastwest instance, version 1."""
 
-    version: Literal[1]
+    version: Annotated[Literal[1], BeforeValidator(_not_bool)]
     """Format version; always 1."""
-    name: str | None = None
-    currency: str = "CNY"
+    name: Text | None = None
+    currency: Text = "CNY"
     periods: Periods
     """Periods of the representative horizon (cyclic)."""
-    profiles: dict[str, list[Number]] = Field(default_factory=dict)
-    """Named shapes, one value per period, normalised by their mean when used."""
+    profiles: dict[Id, list[Annotated[float, Field(strict=True, allow_inf_nan=False)]]] = Field(
+        default_factory=dict)
+    """Named shapes, one value per period, normalised by their mean when used (any finite
+    values: a shape's scale does not matter)."""
     regions: list[Region] = Field(min_length=1)
     sites: list[Site] = Field(min_length=1)
     classes: list[WorkloadClass] = Field(min_length=1)
     network: Network = Field(default_factory=Network)
     policy: Policy = Field(default_factory=Policy)
-    scenarios: dict[str, list[str]] = Field(default_factory=dict)
+    scenarios: dict[Id, list[str]] = Field(default_factory=dict)
     """Named lists of overrides (`PATH=VALUE` or `PATH*=FACTOR`), applied with `--scenario`."""
 
     @field_validator("profiles")

@@ -7,8 +7,9 @@ otherwise: that demand is then unmet and priced by its penalty).
 
 from __future__ import annotations
 
+import os
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -77,21 +78,7 @@ def semantic_problems(instance: Instance, file: str, lines: LineMap,
         if len(v) == T and min(v, default=0) >= 0 and sum(v) > 0
     }
 
-    def series(path: Path, value: SeriesValue, lower: float, what: str) -> None:
-        if isinstance(value, ProfileRef):
-            if value.profile not in instance.profiles:
-                c.error((*path, "profile"), "unknown profile", value.profile)
-                return
-            if value.profile not in good_profiles:
-                return  # already reported under profiles
-        elif not isinstance(value, int | float) and len(value) != T:
-            c.error(path, f"series has {len(value)} values, expected one per period ({T})")
-            return
-        arr = expand(value, T, good_profiles)
-        if (arr < lower).any():
-            bad = float(arr[arr < lower][0])
-            c.error(path, f"{what} must be >= {lower:g} in every period", bad)
-
+    series = _series_checker(c, instance.profiles, good_profiles, T)
     for i, r in enumerate(instance.regions):
         for k, value in r.demand.items():
             if c.known(("regions", i, "demand", k), k, class_ids, "class"):
@@ -133,6 +120,32 @@ def semantic_problems(instance: Instance, file: str, lines: LineMap,
     if complete and not any(p.severity == "error" for p in c.problems):
         _check_hard_capacity(c, instance, good_profiles)
     return c.problems
+
+
+def _series_checker(c: _Collector, profiles: Mapping[str, Sequence[float]],
+                    good: Mapping[str, Sequence[float]], T: int
+                    ) -> Callable[[Path, SeriesValue, float, str], None]:
+    """``series(path, value, lower, what)``: a series' length, profile, finiteness and lower
+    bound; ``good`` are the profiles that can be scaled."""
+    def series(path: Path, value: SeriesValue, lower: float, what: str) -> None:
+        if isinstance(value, ProfileRef):
+            if value.profile not in profiles:
+                c.error((*path, "profile"), "unknown profile", value.profile)
+                return
+            if value.profile not in good:
+                return  # already reported under profiles
+        elif not isinstance(value, int | float) and len(value) != T:
+            c.error(path, f"series has {len(value)} values, expected one per period ({T})")
+            return
+        arr = expand(value, T, good)
+        if not np.isfinite(arr).all():
+            bad = float(arr[~np.isfinite(arr)][0])
+            c.error(path, f"{what} is not a finite number in every period once scaled", bad)
+        elif (arr < lower).any():
+            bad = float(arr[arr < lower][0])
+            c.error(path, f"{what} must be >= {lower:g} in every period", bad)
+
+    return series
 
 
 def _check_profiles(c: _Collector, profiles: Mapping[str, Sequence[float]], T: int) -> None:
@@ -205,3 +218,76 @@ def _check_reachability(
             else:
                 c.warn(path, f"demand of class {k.id!r} can reach no site ({why}): "
                        "it will be unmet, priced at the class's unmet_penalty")
+
+
+BYTES_PER_NONZERO = 500
+"""Memory per matrix entry, end to end: measured on the large benchmark LP (about 460 bytes,
+reports/benchmarks/build.md). The same numbers as ``optimizer.model.size``'s post-compile guard,
+which cannot be imported here (the model is a later stage, and imports ``load``): a test keeps
+them equal."""
+HEADROOM = 0.8  # use at most this share of the memory available
+
+
+def available_bytes() -> int:
+    """Memory available to a new allocation (MemAvailable), or the physical pages free."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        return int(os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
+    except (ValueError, OSError, AttributeError):
+        return int(np.iinfo(np.int64).max)
+
+
+def _nonzero(value: SeriesValue) -> bool:
+    """Whether a demand series may be non-zero in some period (without expanding it)."""
+    if isinstance(value, ProfileRef):
+        return (value.mean if value.mean is not None else value.max) != 0
+    if isinstance(value, int | float):
+        return value != 0
+    return any(v != 0 for v in value)
+
+
+def count_floor(instance: Instance) -> tuple[int, int]:
+    """(matrix entries, bytes): the least the model of ``instance`` needs, from its counts.
+
+    Least, so that no instance that latency pruning or presolve would make small is refused:
+    the power family's ``2 (S + S_capped) T`` entries, and at least one entry per period for
+    each region-class pair with demand (a flow, or its unmet variable), at
+    ``BYTES_PER_NONZERO`` each; plus the dense arrays compile allocates, ``(R K + 4 S + 2) T``
+    floats.
+    """
+    R, S, K, T = (len(instance.regions), len(instance.sites), len(instance.classes),
+                  n_periods(instance))
+    capped = sum(s.power_cap_mw is not None for s in instance.sites)
+    pairs = sum(_nonzero(v) for r in instance.regions for v in r.demand.values())
+    nonzeros = T * (2 * (S + capped) + pairs)
+    return nonzeros, nonzeros * BYTES_PER_NONZERO + 8 * T * (R * K + 4 * S + 2)
+
+
+def count_guard(instance: Instance, file: str = "<instance>", lines: LineMap | None = None,
+                available: int | None = None) -> list[Problem]:
+    """A size guard from the instance's counts alone, before any series is expanded: a problem
+    if even the least model the instance can give (:func:`count_floor`) would not fit in
+    memory. The post-compile guard (``model.size.check_size``) then checks the model itself."""
+    nonzeros, need = count_floor(instance)
+    budget = int((available_bytes() if available is None else available) * HEADROOM)
+    if need <= budget:
+        return []
+    R, S, K, T = (len(instance.regions), len(instance.sites), len(instance.classes),
+                  n_periods(instance))
+    allowed = {k.id: S if k.allowed_sites is None else len(set(k.allowed_sites))
+               for k in instance.classes}
+    flows = T * sum(allowed.get(k, 0) for r in instance.regions for k in r.demand)
+    path: Path = max((("periods",), T), (("regions",), R), (("sites",), S),
+                     key=lambda item: item[1])[0]
+    return [Problem(
+        f"this model could not fit in memory: {R:,} regions x {S:,} sites x {K:,} classes x "
+        f"{T:,} periods need at least {nonzeros:,} matrix entries, about {need / 2**30:,.1f} GB "
+        f"(and up to {flows:,} flow variables before latency pruning), and "
+        f"{budget / 2**30:,.1f} GB are available. Use fewer periods, regions or sites",
+        path, file, line_of(lines or {}, path))]

@@ -10,17 +10,16 @@ is estimated at ``BYTES_PER_NONZERO`` per matrix entry: measured on the large be
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
-
-import numpy as np
 
 from optimizer.compile import Arrays
 from optimizer.errors import UsageError
 from optimizer.model import FAMILIES
+from optimizer.validate import BYTES_PER_NONZERO, HEADROOM, available_bytes
 
-BYTES_PER_NONZERO = 500
-HEADROOM = 0.8  # use at most this share of the memory available
+__all__ = ["BYTES_PER_NONZERO", "HEADROOM", "SizeEstimate", "available_bytes", "check_size",
+           "estimate"]
+
 
 
 @dataclass(frozen=True)
@@ -41,20 +40,6 @@ def estimate(arrays: Arrays) -> SizeEstimate:
         v, nz = family.size(arrays)
         variables, nonzeros = variables + v, nonzeros + nz
     return SizeEstimate(variables, nonzeros, nonzeros * BYTES_PER_NONZERO)
-
-
-def available_bytes() -> int:
-    try:
-        with open("/proc/meminfo") as f:
-            for line in f:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    try:
-        return int(os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
-    except (ValueError, OSError, AttributeError):
-        return int(np.iinfo(np.int64).max)
 
 
 def check_size(arrays: Arrays, available: int | None = None) -> SizeEstimate:

@@ -291,8 +291,8 @@ DOCUMENT_CASES = [
     ("comments-only", b"# nothing here\n", 1, "the file is empty"),
     ("top-level-list", b"- version: 1\n- name: x\n", 1, "an instance must be a mapping"),
     ("top-level-scalar", b"version 1\n", 1, "an instance must be a mapping"),
-    ("not-utf8", BASE.replace("name: base", "name: caf\u00e9").encode("latin-1"), None,
-     "not UTF-8"),
+    ("not-utf8", BASE.replace("name: base", "name: caf\u00e9").encode("latin-1"),
+     line_of(BASE, r"^name: base"), "not UTF-8 text: byte 0xe9"),
     ("missing-file", None, None, "cannot read the file"),
 ]
 

@@ -132,6 +132,36 @@ def test_a_left_out_region_shifts_no_later_index() -> None:
     assert not any("nosuch" in m for m in messages)  # r0 was left out, with its demand
 
 
+@pytest.mark.parametrize(("edit", "shape_error"), [
+    ("periods: {count: 2}\npolicy: {carbon_price: -1}", "x.yaml:3  policy.carbon_price  "),
+    ("periods: {count: 2}\npolicy: 5", "x.yaml:3  policy  expected a mapping"),
+    ("periods: {count: 2}\ncolour: red", "x.yaml:3  colour  unknown field"),
+    ("periods: {count: 2}\nnetwork: {latency: {base_ms: x}}", "x.yaml:3  network.latency.base_ms"),
+    ("periods: {count: 2}\nscenarios: {a: [1]}", "x.yaml:3  scenarios.a[0]  "),
+    ("periods: {count: 2}\nname: [x]", "x.yaml:3  name  "),
+])
+def test_a_shape_error_in_a_top_level_block_hides_no_semantic_error(edit: str,
+                                                                     shape_error: str) -> None:
+    """The field with the shape error is left out (its default stands in) and the rest is
+    checked: every semantic error of MIXED is still listed, one line lower."""
+    messages = errors_of(MIXED.replace("periods: {count: 2}", edit))
+    (shape,) = [m for m in messages if m.startswith(shape_error)]
+    assert [m for m in messages if m != shape] == [
+        "x.yaml:8  sites[0].capacity_mw  Input should be greater than or equal to 0  (-5)",
+        "x.yaml:5  regions[0].demand.nosuch  unknown class id  ('nosuch')",
+        "x.yaml:6  regions[1].demand.web  demand must be >= 0 in every period  (-1.0)",
+        "x.yaml:9  sites[1].pue  PUE must be >= 1 in every period  (0.9)",
+        "x.yaml:9  sites[1].price  series has 3 values, expected one per period (2)",
+        "x.yaml:11  classes[0].allowed_sites[1]  unknown site id  ('C')",
+    ]
+
+
+def test_a_bad_version_hides_no_semantic_error() -> None:
+    messages = errors_of(MIXED.replace("version: 1", "version: true"))
+    assert messages[0] == "x.yaml:1  version  expected the number 1, not true  (True)"
+    assert len(messages) == 7
+
+
 def test_no_semantic_pass_when_the_shape_error_is_outside_an_item() -> None:
     """A bad period count leaves no way to check series lengths: the shape error alone."""
     messages = errors_of(MIXED.replace("periods: {count: 2}", "periods: {count: -2}"))

@@ -42,6 +42,23 @@ def test_multiplicative_forms() -> None:
     assert out["regions"][0]["demand"]["batch"] == {"profile": "p", "mean": 15}
 
 
+def test_multiplying_keeps_integers_integer() -> None:
+    """``*=`` of an integer stays an integer where the product is whole (``*=2``, ``*=1.0``,
+    ``*=1.5`` of 2); an integer field then refuses a product that is not whole."""
+    data = tiny()
+    data["periods"] = {"count": 2}
+    out = apply_all(data, ["periods.count*=2", "sites[*].price*=1.0"])
+    assert out["periods"]["count"] == 4
+    assert isinstance(out["periods"]["count"], int)
+    assert out["sites"][0]["price"] == [100, 200]
+    assert all(isinstance(v, int) for v in out["sites"][0]["price"])
+    assert apply_all(data, ["periods.count*=1.5"])["periods"]["count"] == 3
+    assert apply_all(data, ["periods.count*=1.25"])["periods"]["count"] == 2.5
+    with pytest.raises(InstanceError) as info:
+        parse(apply_all(data, ["periods.count*=1.25"]))
+    assert info.value.problems[0].field == "periods.count"
+
+
 def test_setting_an_absent_optional_field() -> None:
     out = apply_all(tiny(), ["sites[near].power_cap_mw=20", "policy.carbon_cap_t=1e3"])
     assert out["sites"][0]["power_cap_mw"] == 20
@@ -71,6 +88,12 @@ def test_values_are_yaml_never_code() -> None:
     ("noequals", "expected PATH=VALUE"),
     ("sites[far].name*=2", "no field"),
     ("classes[web].id*=2", "cannot multiply"),
+    # values are read by the files' reader: no tags, no recursive aliases
+    ("name=!!python/object/apply:os.system [ls]", "YAML tags are not allowed: !!python"),
+    ("name=!foo x", "YAML tags are not allowed: !foo"),
+    ("sites[0].price=[1, !!binary aGk=]", "!!binary"),
+    ("sites[0].price=&a [*a]", "recursive alias"),
+    ("policy.carbon_price*=.nan", "*= needs a finite number"),
 ])
 def test_bad_overrides_say_what_and_where(text: str, message: str) -> None:
     with pytest.raises(InstanceError) as info:
@@ -100,7 +123,7 @@ def test_problems_say_which_override_set_the_value() -> None:
     found = {p.field: p.message for p in info.value.problems}
     assert found["sites[0].pue"].endswith("[set by --set sites[*].pue*=0.5]")
     assert found["sites[1].capacity_mw"].endswith(
-        "[set by a scenario's override sites[*].capacity_mw=-1]")
+        "[set by scenario 'bad' sites[*].capacity_mw=-1]")
     assert "sites[0].capacity_mw" not in found  # set again, validly, by --set
     assert "[set by" not in found["sites[1].renewable_price"]
 
@@ -134,6 +157,17 @@ def test_scenarios_compose_in_order_then_set() -> None:
     assert far_price(["cheap"], ["sites[far].price*=3"]) == 30
     doc = parse_text(SCENARIOS, "s.yaml", ["policy.carbon_price=1"], ["double"])
     assert doc.overrides == ("sites[far].price*=2", "policy.carbon_price=1")
+
+
+def test_a_bad_scenario_entry_is_blamed_on_the_scenario() -> None:
+    text = SCENARIOS + "  typo: ['policy.carbon_price=1', 'sites[far].colour*=2']\n"
+    line = text.splitlines().index("  typo: ['policy.carbon_price=1', 'sites[far].colour*=2']")
+    with pytest.raises(InstanceError) as info:
+        parse_text(text, "s.yaml", ["policy.carbon_price=2"], ["typo"])
+    (problem,) = info.value.problems
+    assert problem.format().startswith(f"s.yaml:{line + 1}  scenarios.typo[1]  no field ")
+    assert "(in scenario 'typo': sites[far].colour*=2)" in problem.message
+    assert "--set" not in problem.format()
 
 
 def test_unknown_scenario_lists_the_defined_ones() -> None:
