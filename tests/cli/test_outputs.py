@@ -215,6 +215,7 @@ def _refused(ran, cache: Path, *fragments: str) -> None:
     (["--json", "{inst}"], ["--json {inst}: is the instance file ({inst})"]),
     (["--json", "{indir}/../in/./tiny.yaml"], ["is the instance file ({inst})"]),
     (["--json", "{link}"], ["--json {link}: is the instance file ({inst})"]),
+    (["--json", "{hard}"], ["--json {hard}: is the instance file ({inst})"]),
     (["--report", ""], ["--report '': the path is empty"]),
     (["--report", "{dir}"], ["--report {dir}: is a folder, not a file"]),
     (["--report", "{inst}"], ["--report {inst}: is the instance file"]),
@@ -228,8 +229,8 @@ def _refused(ran, cache: Path, *fragments: str) -> None:
     (["--json", "", "--report", "{dir}", "--csv", "{inst}"],
      ["--json ''", "--report {dir}", "--csv {inst}", "3 problems with the outputs"]),
 ], ids=["json-empty", "json-folder", "json-instance", "json-instance-spelled-otherwise",
-        "json-symlink-to-instance", "report-empty", "report-folder", "report-instance",
-        "csv-empty", "csv-instance", "csv-file-is-a-folder",
+        "json-symlink-to-instance", "json-hard-link-to-instance", "report-empty",
+        "report-folder", "report-instance", "csv-empty", "csv-instance", "csv-file-is-a-folder",
         "plots-empty", "plots-instance", "two-outputs-one-file", "every-problem-at-once"])
 def test_bad_outputs_are_refused_before_solving(args: list[str], fragments: list[str],
                                                 instance: Path, tmp_path: Path, cache: Path,
@@ -238,8 +239,10 @@ def test_bad_outputs_are_refused_before_solving(args: list[str], fragments: list
     (folder / "flows.csv").mkdir(parents=True)
     link = tmp_path / "link.yaml"
     link.symlink_to(instance)
+    hard = tmp_path / "hard.yaml"
+    os.link(instance, hard)
     names = {"dir": str(folder), "inst": str(instance), "indir": str(instance.parent),
-             "link": str(link)}
+             "link": str(link), "hard": str(hard)}
     before = instance.read_bytes()
     ran = run_inprocess(["solve", instance, "-q", *(a.format(**names) for a in args)])
     _refused(ran, cache, *(f.format(**names) for f in fragments))
@@ -337,14 +340,14 @@ def test_import_output_is_checked(out: str, fragment: str, tmp_path: Path, cache
 
 
 def test_import_writes_yaml_that_reads_back(tmp_path: Path, run_inprocess) -> None:
-    """The instance is named after the output: ``0x10`` must stay a string (yamlio.dump_yaml;
-    plain PyYAML writes it bare, and YAML 1.2 reads that as the number 16)."""
-    out = tmp_path / "0x10.yaml"
+    """The instance is named after the output: ``1e5`` must stay a string (yamlio.dump_yaml;
+    plain PyYAML writes it bare, and YAML 1.2 reads that as the number 100000.0)."""
+    out = tmp_path / "1e5.yaml"
     ran = run_inprocess(["import", "orlib-cap", ORLIB, "-o", out])
     assert ran.code == 0, ran.both
     from optimizer.load import load
 
-    assert load(out).instance.name == "0x10"
+    assert load(out).instance.name == "1e5"
 
 
 # ---------------------------------------------------------------------------------------------
