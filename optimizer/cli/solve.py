@@ -60,6 +60,7 @@ from optimizer.load import Document
 from optimizer.report.notices import word_error
 from optimizer.report.outputs import (
     Output,
+    names_stdout,
     output_problems,
     user_log_folder,
     writes_through,
@@ -105,6 +106,8 @@ def solve(
     load_s = time.perf_counter() - started
     logger.info("loaded %s in %.2f s", document.file, load_s)
     # every output checked before solving, not after: nothing is lost
+    if json_out not in (None, "-", "") and names_stdout(json_out):
+        json_out = "-"  # /dev/stdout: the JSON alone on stdout, the report on stderr
     outputs = _outputs(Outputs(json_out, csv_dir, report, plots, log, quiet,
                                safe_name(document.instance.name or "")), instance)
     try:

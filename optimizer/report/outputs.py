@@ -60,6 +60,16 @@ def writes_through(path: str | Path, st: os.stat_result | None = None) -> bool:
                                or std_stream(st) is not None)
 
 
+def names_stdout(path: str | Path) -> bool:
+    """Whether ``path`` is this process's stdout (``/dev/stdout``, ``/proc/self/fd/1``, the
+    file stdout is redirected to)."""
+    try:
+        st = stat_or_none(path)
+    except OSError:
+        return False
+    return st is not None and std_stream(st) == 1
+
+
 def std_stream(st: os.stat_result) -> int | None:
     """1 or 2 when ``st`` is this process's stdout or stderr, else None."""
     for fd in (1, 2):

@@ -98,10 +98,12 @@ def test_json_to_a_character_device_leaves_the_device(tmp_path: Path, cache: Pat
 
 
 def test_json_to_dev_stdout_goes_through(run_subprocess, tmp_path: Path) -> None:
-    """stdout is a pipe here: the JSON comes out on it, the same as written to a file."""
-    ran = run_subprocess(["solve", TINY, "-q", "--json", "/dev/stdout"])
+    """stdout is a pipe here: the JSON comes out on it alone, as with ``--json -`` (the report
+    goes to stderr), the same as written to a file."""
+    ran = run_subprocess(["solve", TINY, "--json", "/dev/stdout"])
     assert ran.code == 0, ran.stderr
     on_stdout = _solution(ran.stdout)
+    assert "optimal" in ran.stderr
     ran = run_subprocess(["solve", TINY, "-q", "--json", tmp_path / "file.json"])
     assert ran.code == 0, ran.stderr
     in_file = _solution((tmp_path / "file.json").read_text(encoding="utf-8"))
@@ -109,20 +111,24 @@ def test_json_to_dev_stdout_goes_through(run_subprocess, tmp_path: Path) -> None
     assert on_stdout["flows"] == in_file["flows"]
 
 
-def test_json_to_dev_stdout_appended_to_a_file_keeps_what_was_there(
-        eastwest_exe: Path, tmp_path: Path, cache: Path) -> None:
-    """``>> file``: /dev/stdout is a regular file, and the process's own stdout; the JSON is
+@pytest.mark.parametrize("option", ["--json", "--report"])
+def test_dev_stdout_appended_to_a_file_keeps_what_was_there(option: str, eastwest_exe: Path,
+                                                            tmp_path: Path, cache: Path) -> None:
+    """``>> file``: /dev/stdout is a regular file, and the process's own stdout; the output is
     written on that stream (appended), the file is neither replaced nor truncated."""
     out = tmp_path / "out.txt"
     out.write_text("kept\n", encoding="utf-8")
     with open(out, "ab") as f:
-        proc = subprocess.run([str(eastwest_exe), "solve", str(TINY), "-q", "--json",
+        proc = subprocess.run([str(eastwest_exe), "solve", str(TINY), "-q", option,
                                "/dev/stdout"], stdout=f, stderr=subprocess.PIPE, cwd=tmp_path,
                               timeout=120, check=False)
     assert proc.returncode == 0, proc.stderr
     text = out.read_text(encoding="utf-8")
     assert text.startswith("kept\n")
-    _solution(text.removeprefix("kept\n"))
+    if option == "--json":
+        _solution(text.removeprefix("kept\n"))
+    else:
+        assert text.removeprefix("kept\n").startswith("# ")
 
 
 def test_json_to_a_full_device_is_a_worded_error(tmp_path: Path, run_subprocess) -> None:
