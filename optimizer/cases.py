@@ -15,7 +15,6 @@ be survived, :attr:`Plan.unsurvivable` says so, before anything is built.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -125,7 +124,10 @@ def build_plan(document: Document) -> Plan:
             year_arrays.append(compile_instance(year_instance))
     if problems:
         raise InstanceError(problems)
-    return _assemble(instance, planning, years, built, year_arrays, list(warnings.values()))
+    plan = _assemble(instance, planning, years, built, year_arrays, list(warnings.values()))
+    return replace(plan, warnings=[
+        replace(p, file=document.file, line=document.line(p.path)) if p.file == "<instance>"
+        else p for p in plan.warnings])
 
 
 def _assemble(instance: Instance, planning: Planning, years: list[YearInfo],
@@ -140,6 +142,12 @@ def _assemble(instance: Instance, planning: Planning, years: list[YearInfo],
     for i, info in enumerate(years):
         build = year_arrays[i]
         for j, scen in enumerate(planning.scenarios):
+            if not _same_build(built[i, j], build):
+                warnings.append(Problem(
+                    f"scenario {scen.id!r} changes build data (open_cost, annual_cost or "
+                    f"max_units) in year {info.id!r}: build data are the year's, so the "
+                    "change has no effect (set it in the year instead)",
+                    ("planning", "scenarios", j, "set"), severity="warning"))
             arrays = _with_build(built[i, j], build)
             cases.append(Case(i, scen.id, scen.probability, info.discount * scen.probability,
                               info.span * scen.probability, arrays))
@@ -152,6 +160,12 @@ def _assemble(instance: Instance, planning: Planning, years: list[YearInfo],
                 p_cont, planning.discount_rate, cases, year_arrays, planned=True,
                 warnings=warnings)
     return replace(plan, unsurvivable=_unsurvivable(plan, instance))
+
+
+def _same_build(arrays: Arrays, year: Arrays) -> bool:
+    return (np.array_equal(arrays.open_cost, year.open_cost, equal_nan=True)
+            and np.array_equal(arrays.exp_cost, year.exp_cost)
+            and np.array_equal(arrays.exp_max, year.exp_max))
 
 
 def _with_build(arrays: Arrays, year: Arrays) -> Arrays:
@@ -277,5 +291,3 @@ def _why_unsurvivable(a: Arrays, hard: np.ndarray, s: int) -> str:
     return ""
 
 
-def total_probability(plan: Plan) -> float:
-    return math.fsum(p for _, p in plan.scenarios)

@@ -369,7 +369,7 @@ SCHEMA_ID = "https://github.com/eastwest/eastwest/schema/instance-v1.json"
 
 
 def json_schema() -> dict[str, Any]:
-    """The JSON Schema of instance files, version 1 (shipped as package data)."""
+    """The JSON Schema of instance files, versions 1 and 2 (shipped as package data)."""
     schema = Instance.model_json_schema(mode="validation")
     return {"$schema": "https://json-schema.org/draft/2020-12/schema", "$id": SCHEMA_ID,
-            **schema, "title": "eastwest instance, version 1"}
+            **schema, "title": "eastwest instance, version 1 or 2"}

@@ -249,3 +249,15 @@ planning:
     opened = {(b["year"], b["site"]): b["open"] for b in sol.build_table}
     assert opened["y1", "b"] and opened["y2", "b"]
     assert sol.objective == pytest.approx(2 * 5e6 + 161.6 * A * 220, rel=1e-9)
+
+
+def test_a_scenario_that_changes_build_data_is_warned_about() -> None:
+    """Build data are the year's (DESIGN.md §7): a scenario's open_cost has no effect."""
+    text = PLAN.replace('set: ["sites[*].price*=1.5"]',
+                        'set: ["sites[*].price*=1.5", "sites[b].open_cost=9.0e9"]')
+    plan = build_plan(parse_text(text, "plan.yaml"))
+    shown = [p.format() for p in plan.warnings]
+    assert any("no effect" in w and "planning.scenarios[1].set" in w and "plan.yaml:" in w
+               for w in shown), shown
+    assert solve(text).solution.objective == pytest.approx(solve(PLAN).solution.objective,
+                                                           rel=1e-12)
