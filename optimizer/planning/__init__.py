@@ -22,6 +22,7 @@ from optimizer.cases import Plan
 from optimizer.interpret import Solution
 from optimizer.model import LinearProgram, formulate
 from optimizer.model.size import check_sizes
+from optimizer.planning.explain import explain
 from optimizer.planning.measures import measures
 from optimizer.planning.result import interpret_plan
 from optimizer.planning.stack import Stacked, stack
@@ -80,6 +81,11 @@ def solve_plan(plan: Plan, options: SolveOptions | None = None,
         raw = solve(lp)
     else:
         lp, raw = strategy.solve(lp, plan.cases[-1].arrays, options, solve)
+    if (raw.status is Status.INFEASIBLE and plan.contingencies and build is None
+            and strategy is None):
+        why = explain(plan, lambda p: formulate_plan(p, prune=False)[1].lp, solve)
+        if why:
+            raw.message = f"{raw.message}; {why}" if raw.message else why
     solution = interpret_plan(plan, replace(stacked, lp=lp), raw)
     return PlanRun(source, plan, stacked, lp, raw, solution)
 

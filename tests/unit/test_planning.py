@@ -69,8 +69,10 @@ def test_a_two_year_plan_with_a_scenario_and_a_contingency_by_hand() -> None:
     assert sol.costs["expansion"] == pytest.approx(6e6 * sum(D), rel=1e-9)
     assert sum(sol.costs.values()) == pytest.approx(sol.objective, rel=1e-12)
     built = {(b["year"], b["site"]): b for b in sol.build_table}
-    assert built["2025", "b"]["expansion_units"] == 3 and built["2025", "b"]["open"]
-    assert built["2025", "b"]["new_mw"] == 120 and built["2027", "b"]["new_mw"] == 0
+    assert built["2025", "b"]["expansion_units"] == 3
+    assert built["2025", "b"]["open"]
+    assert built["2025", "b"]["new_mw"] == 120
+    assert built["2027", "b"]["new_mw"] == 0
     cases = {(c["year"], c["scenario"]): c for c in sol.cases}
     assert set(cases) == {(y, w) for y in ("2025", "2027") for w in ("normal", "dear",
                                                                     "lose:a")}
@@ -111,7 +113,8 @@ planning:
 """
     sol = solve(text).solution
     built = {(b["year"], b["site"]): b["expansion_units"] for b in sol.build_table}
-    assert built["y1", "b"] == 3 and built["y2", "b"] == 3
+    assert built["y1", "b"] == 3
+    assert built["y2", "b"] == 3
     op1 = 160 * A * 220 - 0.0  # all at b: 100 and 60 MW fit in 120
     op2 = 80 * A * 220
     assert sol.objective == pytest.approx(2 * 7e6 + op1 + op2, rel=1e-9)
@@ -176,9 +179,11 @@ def test_a_version_2_file_without_planning_is_solved_as_version_1() -> None:
     v1 = solve_document(parse_text(BASE.replace("version: 2", "version: 1"), "v1.yaml"))
     v2 = solve(BASE)
     assert v2.solution.objective == v1.solution.objective
-    assert (v2.lp.c == v1.lp.c).all() and (v2.lp.A != v1.lp.A).nnz == 0
+    assert (v2.lp.c == v1.lp.c).all()
+    assert (v2.lp.A != v1.lp.A).nnz == 0
     data = json.loads(solution_json(v2.solution))
-    assert data["version"] == 2 and len(data["cases"]) == 1
+    assert data["version"] == 2
+    assert len(data["cases"]) == 1
     assert json.loads(solution_json(v1.solution))["version"] == 1
 
 
@@ -228,7 +233,8 @@ def test_a_contingency_a_capacity_count_rules_out_is_infeasible_without_solving(
     assert "150 MW" in plan.unsurvivable[0].message
     assert "120 MW" in plan.unsurvivable[0].message
     sol = solve(text).solution
-    assert sol.status is Status.INFEASIBLE and "cannot survive" in sol.message
+    assert sol.status is Status.INFEASIBLE
+    assert "cannot survive" in sol.message
 
 
 def test_an_opened_site_stays_open() -> None:
@@ -247,7 +253,8 @@ planning:
 """
     sol = solve(text).solution
     opened = {(b["year"], b["site"]): b["open"] for b in sol.build_table}
-    assert opened["y1", "b"] and opened["y2", "b"]
+    assert opened["y1", "b"]
+    assert opened["y2", "b"]
     assert sol.objective == pytest.approx(2 * 5e6 + 161.6 * A * 220, rel=1e-9)
 
 
@@ -261,3 +268,14 @@ def test_a_scenario_that_changes_build_data_is_warned_about() -> None:
                for w in shown), shown
     assert solve(text).solution.objective == pytest.approx(solve(PLAN).solution.objective,
                                                            rel=1e-12)
+
+
+def test_an_infeasible_contingency_is_named_when_no_count_proves_it() -> None:
+    """A power cap of 66 MW at b (60 MW of IT load at PUE 1.1) leaves the protected 100 MW
+    nowhere to go when a is lost. The capacity count of cases.py reads IT capacity only, so it
+    proves nothing; the solver finds the plan infeasible, and the relaxation solved one
+    contingency at a time names site a."""
+    text = PLAN.replace("pue: 1.1, price: 200,", "pue: 1.1, price: 200, power_cap_mw: 66,")
+    sol = solve(text).solution
+    assert sol.status is Status.INFEASIBLE
+    assert "survives the loss of 'a'" in sol.message
