@@ -252,22 +252,26 @@ def _structure_changes(base: Instance, case: Instance) -> str:
 def _unsurvivable(plan: Plan, instance: Instance) -> list[Problem]:
     """Contingencies a capacity count proves cannot be survived: hard demand (the protected and
     the hard classes, non-deferrable) in some period above all the capacity that could remain,
-    or hard demand left with no site it may use."""
-    out: list[Problem] = []
+    or hard demand left with no site it may use. One problem per lost site, naming its first
+    year that fails and how many do."""
     cont = instance.planning.contingencies if instance.planning else None
+    found: dict[int, list[tuple[Case, str]]] = {}
     for case in plan.cases:
-        if case.lost is None:
-            continue
-        a = case.arrays
-        hard = np.isnan(a.unmet_penalty)
-        s = case.lost
-        why = _why_unsurvivable(a, hard, s)
-        if why:
-            path: Path = ("planning", "contingencies", "lose")
-            if cont is not None and cont.lose != "each":
-                path = (*path, list(cont.lose).index(a.sites[s]))
-            out.append(Problem(f"{plan.label(case)}: losing site {a.sites[s]!r} cannot be "
-                               f"survived: {why}", path))
+        if case.lost is not None:
+            why = _why_unsurvivable(case.arrays, np.isnan(case.arrays.unmet_penalty),
+                                    case.lost)
+            if why:
+                found.setdefault(case.lost, []).append((case, why))
+    out = []
+    for s, failing in found.items():
+        case, why = failing[0]
+        site = case.arrays.sites[s]
+        path: Path = ("planning", "contingencies", "lose")
+        if cont is not None and cont.lose != "each":
+            path = (*path, list(cont.lose).index(site))
+        years = (f" (and in {len(failing) - 1} later year(s))" if len(failing) > 1 else "")
+        out.append(Problem(f"losing site {site!r} cannot be survived in "
+                           f"{plan.years[case.year].id}{years}: {why}", path))
     return out
 
 

@@ -82,7 +82,7 @@ def solve_plan(plan: Plan, options: SolveOptions | None = None,
     else:
         lp, raw = strategy.solve(lp, plan.cases[-1].arrays, options, solve)
     if (raw.status is Status.INFEASIBLE and plan.contingencies and build is None
-            and strategy is None):
+            and strategy is None and not plan.unsurvivable):
         why = explain(plan, lambda p: formulate_plan(p, prune=False)[1].lp, solve)
         if why:
             raw.message = f"{raw.message}; {why}" if raw.message else why

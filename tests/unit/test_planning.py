@@ -231,6 +231,7 @@ def test_a_contingency_a_capacity_count_rules_out_is_infeasible_without_solving(
     plan = build_plan(parse_text(text, "plan.yaml"))
     assert len(plan.unsurvivable) == 1
     assert "150 MW" in plan.unsurvivable[0].message
+    assert "in 2027" in plan.unsurvivable[0].message
     assert "120 MW" in plan.unsurvivable[0].message
     sol = solve(text).solution
     assert sol.status is Status.INFEASIBLE
