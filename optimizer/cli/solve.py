@@ -8,7 +8,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import numpy as np
 import typer
@@ -57,6 +57,10 @@ from optimizer.errors import InstanceError, UsageError
 from optimizer.load import Document
 from optimizer.report.notices import word_error
 
+MeasuresOption = Annotated[bool, typer.Option(
+    "--measures", help="For a version-2 plan: also solve the plans it is compared with (the "
+    "cost of resilience, EVPI and VSS: one solve each, and one per scenario).")]
+
 
 def solve(
     instance: InstanceArg = None,
@@ -77,6 +81,7 @@ def solve(
     decompose: DecomposeOption = True,
     prune: PruneOption = True,
     accept_feasible: AcceptFeasibleOption = False,
+    measures: MeasuresOption = False,
     quiet: SolveQuietOption = False,
     verbose: VerboseOption = False,
 ) -> None:
@@ -96,6 +101,9 @@ def solve(
     document = load_document(instance, set_, scenario)
     load_s = time.perf_counter() - started
     logger.info("loaded %s in %.2f s", document.file, load_s)
+    if sensitivity and document.instance.planning is not None:
+        usage("--sensitivity is for instances without a planning block: a plan's shadow "
+              "prices are in each case's sites and shadow_prices (--json)")
     try:
         result = solve_document(document, options)
     except InstanceError as exc:
@@ -104,6 +112,12 @@ def solve(
         usage(word_error(exc, flag_words))
     sol = result.solution
     timings = {"load": load_s, **result.timings}
+    if result.plan is not None and measures:
+        from optimizer.planning import solve_measures
+
+        started = time.perf_counter()
+        sol.measures = solve_measures(result.plan, options)
+        timings["measures"] = time.perf_counter() - started
 
     try:
         _write_outputs(result, document, options, timings, outputs)
