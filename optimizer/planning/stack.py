@@ -23,7 +23,7 @@ by the case's factor in the horizon's expected totals (``span * probability``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.sparse as sp
@@ -78,95 +78,103 @@ def _build_columns(plan: Plan) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict
     return cand, open_cols, build_cols, blocks, ub, cost_cols, cost_vals
 
 
+@dataclass
+class _Parts:
+    """The planning LP's pieces, collected case by case."""
+
+    n: int
+    m: int = 0
+    col_lb: list[np.ndarray] = field(default_factory=list)
+    col_ub: list[np.ndarray] = field(default_factory=list)
+    integer: list[np.ndarray] = field(default_factory=list)
+    row_lb: list[np.ndarray] = field(default_factory=list)
+    row_ub: list[np.ndarray] = field(default_factory=list)
+    entries: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=list)
+    costs: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=list)
+    variables: dict[str, Block] = field(default_factory=dict)
+    rows: dict[str, Block] = field(default_factory=dict)
+
+
 def stack(plan: Plan, lps: list[LinearProgram]) -> Stacked:
     """The planning LP of ``plan`` from its cases' LPs (``lps[i]`` of ``plan.cases[i]``)."""
     cand, open_cols, build_cols, variables, build_ub, cost_cols, cost_vals = \
         _build_columns(plan)
-    Y, C = open_cols.shape
-    E = build_cols.shape[1]
-    n = Y * (C + E)
-    col_lb, col_ub = [np.zeros(n)], [np.concatenate(build_ub)]
-    integer = [np.ones(n, dtype=bool)]
-    rows: dict[str, Block] = {}
-    row_lb: list[np.ndarray] = []
-    row_ub: list[np.ndarray] = []
-    A_r: list[np.ndarray] = []
-    A_c: list[np.ndarray] = []
-    A_v: list[np.ndarray] = []
-    cats = [np.full(len(cost_cols[0]), COST_CATEGORIES.index("opening")),
-            np.full(len(cost_cols[1]), COST_CATEGORIES.index("expansion"))]
-    views: list[CaseView] = []
-    m = 0
-    for case, lp in zip(plan.cases, lps, strict=True):
-        label = plan.label(case)
-        is_build = np.zeros(lp.n_vars, dtype=bool)
-        cols = np.empty(lp.n_vars, dtype=np.int64)
-        for name, target in (("open", open_cols[case.year]), ("build", build_cols[case.year])):
-            block = lp.variables[name]
-            is_build[block.slice] = True
-            cols[block.slice] = target[:block.size]
-        own = np.flatnonzero(~is_build)
-        cols[own] = n + np.arange(len(own))
-        for name, block in lp.variables.items():
-            if name not in BUILD_BLOCKS:
-                start = int(cols[block.start]) if block.size else n
-                variables[f"{name}[{label}]"] = Block(f"{name}[{label}]", start, block.size,
-                                                      block.index)
-        n += len(own)
-        col_lb.append(lp.col_lb[own])
-        col_ub.append(lp.col_ub[own])
-        integer.append(lp.integer[own])
-
-        keep = np.ones(lp.n_rows, dtype=bool)
-        for name in DROPPED_ROWS:
-            if name in lp.rows:
-                keep[lp.rows[name].slice] = False
-        rmap = np.full(lp.n_rows, -1, dtype=np.int64)
-        rmap[keep] = m + np.arange(int(keep.sum()))
-        for name, block in lp.rows.items():
-            if name not in DROPPED_ROWS:
-                start = int(rmap[block.start]) if block.size else m
-                rows[f"{name}[{label}]"] = Block(f"{name}[{label}]", start, block.size,
-                                                 block.index)
-        m += int(keep.sum())
-        row_lb.append(lp.row_lb[keep])
-        row_ub.append(lp.row_ub[keep])
-        coo = lp.A.tocoo()
-        ok = keep[coo.row]
-        A_r.append(rmap[coo.row[ok]])
-        A_c.append(cols[coo.col[ok]])
-        A_v.append(coo.data[ok])
-
-        cost = lp.cost_matrix.tocoo()
-        ok = ~is_build[cost.col]
-        cats.append(cost.row[ok])
-        cost_cols.append(cols[cost.col[ok]])
-        cost_vals.append(case.weight * cost.data[ok])
-        views.append(CaseView(lp, cols, rmap))
-
-    link = _linking_rows(plan, open_cols, build_cols, cand, m)
-    for name, (block, lb, ub, r, c, v) in link.items():
-        rows[name] = block
-        row_lb.append(lb)
-        row_ub.append(ub)
-        A_r.append(r)
-        A_c.append(c)
-        A_v.append(v)
-        m += block.size
-    A = sp.csr_matrix((np.concatenate(A_v), (np.concatenate(A_r), np.concatenate(A_c))),
-                      shape=(m, n))
-    cat = np.concatenate(cats)
-    cc, cv = np.concatenate(cost_cols), np.concatenate(cost_vals)
+    n = open_cols.size + build_cols.size
+    parts = _Parts(n, col_lb=[np.zeros(n)], col_ub=[np.concatenate(build_ub)],
+                   integer=[np.ones(n, dtype=bool)], variables=variables)
+    parts.costs += [(np.full(len(cost_cols[0]), COST_CATEGORIES.index("opening")),
+                     cost_cols[0], cost_vals[0]),
+                    (np.full(len(cost_cols[1]), COST_CATEGORIES.index("expansion")),
+                     cost_cols[1], cost_vals[1])]
+    views = [_place_case(parts, plan.label(case), case.weight,
+                         (open_cols[case.year], build_cols[case.year]), lp)
+             for case, lp in zip(plan.cases, lps, strict=True)]
+    for name, (block, lb, ub, r, c, v) in _linking_rows(plan, open_cols, build_cols, cand,
+                                                        parts.m).items():
+        parts.rows[name] = block
+        parts.row_lb.append(lb)
+        parts.row_ub.append(ub)
+        parts.entries.append((r, c, v))
+        parts.m += block.size
+    n, m = parts.n, parts.m
+    A = sp.csr_matrix((np.concatenate([e[2] for e in parts.entries]),
+                       (np.concatenate([e[0] for e in parts.entries]),
+                        np.concatenate([e[1] for e in parts.entries]))), shape=(m, n))
+    cat, cc, cv = (np.concatenate([c[i] for c in parts.costs]) for i in range(3))
     cost_matrix = sp.csr_matrix((cv, (cat, cc)), shape=(len(COST_CATEGORIES), n))
-    cost_matrix.sum_duplicates()
     lp = LinearProgram(
         c=np.bincount(cc, weights=cv, minlength=n).astype(float), A=A,
-        row_lb=np.concatenate(row_lb), row_ub=np.concatenate(row_ub),
-        col_lb=np.concatenate(col_lb), col_ub=np.concatenate(col_ub),
-        integer=np.concatenate(integer), variables=variables, rows=rows,
+        row_lb=np.concatenate(parts.row_lb), row_ub=np.concatenate(parts.row_ub),
+        col_lb=np.concatenate(parts.col_lb), col_ub=np.concatenate(parts.col_ub),
+        integer=np.concatenate(parts.integer), variables=parts.variables, rows=parts.rows,
         cost_matrix=cost_matrix, build_s=sum(x.build_s for x in lps),
         expressions=_expressions(plan, views))
     return Stacked(lp, views, cand, open_cols, build_cols)
+
+
+def _place_case(parts: _Parts, label: str, weight: float,
+                build: tuple[np.ndarray, np.ndarray], lp: LinearProgram) -> CaseView:
+    """Append one case's columns, rows, entries and weighted operating costs to ``parts``;
+    its open and build columns become its year's (``build``)."""
+    is_build = np.zeros(lp.n_vars, dtype=bool)
+    cols = np.empty(lp.n_vars, dtype=np.int64)
+    for name, target in zip(BUILD_BLOCKS, build, strict=True):
+        block = lp.variables[name]
+        is_build[block.slice] = True
+        cols[block.slice] = target[:block.size]
+    own = np.flatnonzero(~is_build)
+    cols[own] = parts.n + np.arange(len(own))
+    for name, block in lp.variables.items():
+        if name not in BUILD_BLOCKS:
+            start = int(cols[block.start]) if block.size else parts.n
+            parts.variables[f"{name}[{label}]"] = Block(f"{name}[{label}]", start, block.size,
+                                                        block.index)
+    parts.n += len(own)
+    parts.col_lb.append(lp.col_lb[own])
+    parts.col_ub.append(lp.col_ub[own])
+    parts.integer.append(lp.integer[own])
+
+    keep = np.ones(lp.n_rows, dtype=bool)
+    for name in DROPPED_ROWS:
+        if name in lp.rows:
+            keep[lp.rows[name].slice] = False
+    rmap = np.full(lp.n_rows, -1, dtype=np.int64)
+    rmap[keep] = parts.m + np.arange(int(keep.sum()))
+    for name, block in lp.rows.items():
+        if name not in DROPPED_ROWS:
+            start = int(rmap[block.start]) if block.size else parts.m
+            parts.rows[f"{name}[{label}]"] = Block(f"{name}[{label}]", start, block.size,
+                                                   block.index)
+    parts.m += int(keep.sum())
+    parts.row_lb.append(lp.row_lb[keep])
+    parts.row_ub.append(lp.row_ub[keep])
+    coo = lp.A.tocoo()
+    ok = keep[coo.row]
+    parts.entries.append((rmap[coo.row[ok]], cols[coo.col[ok]], coo.data[ok]))
+    cost = lp.cost_matrix.tocoo()
+    ok = ~is_build[cost.col]
+    parts.costs.append((cost.row[ok], cols[cost.col[ok]], weight * cost.data[ok]))
+    return CaseView(lp, cols, rmap)
 
 
 LinkRows = dict[str, tuple[Block, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]]
