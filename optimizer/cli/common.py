@@ -30,14 +30,14 @@ logger = logging.getLogger("optimizer.cli")
 
 
 def err_console() -> Console:
-    return Console(stderr=True, highlight=False)
+    return Console(stderr=True, highlight=False, emoji=False)
 
 
 def out_console() -> Console:
     # results on stdout; when piped, do not squeeze the tables into 80 columns
-    console = Console(highlight=False)
+    console = Console(highlight=False, emoji=False)
     if not console.is_terminal:
-        console = Console(highlight=False, width=160)
+        console = Console(highlight=False, emoji=False, width=160)
     return console
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -35,12 +36,26 @@ def validate(
 ) -> None:
     """Check an instance and list every problem at once (exit 2 if there is one)."""
     document = load_document(instance, set_, scenario)
-    report_problems([], list(document.warnings), document.file)
+    warnings = list(document.warnings)
     inst = document.instance
+    cases = ""
+    if inst.planning is not None:  # every case's data, validated and compiled (DESIGN.md §7)
+        from optimizer.cases import build_plan
+
+        try:
+            plan = build_plan(document)
+        except InstanceError as exc:
+            fail(exc.problems, exc.warnings, document.file)
+        warnings = [*warnings, *(p for p in plan.warnings if p not in warnings)]
+        if plan.unsurvivable:
+            fail([replace(p, file=document.file, line=document.line(p.path))
+                  for p in plan.unsurvivable], warnings, document.file)
+        cases = f", {len(plan.cases)} operating cases"
+    report_problems([], warnings, document.file)
     out_console().print(
         f"{document.file}: valid ({len(inst.regions)} regions, {len(inst.sites)} sites, "
-        f"{len(inst.classes)} classes"
-        + (f", {len(document.warnings)} warnings" if document.warnings else "") + ")"
+        f"{len(inst.classes)} classes{cases}"
+        + (f", {len(warnings)} warnings" if warnings else "") + ")"
     )
 
 

@@ -9,7 +9,7 @@ import sys
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import numpy as np
 import typer
@@ -70,6 +70,10 @@ from optimizer.report.outputs import (
 if TYPE_CHECKING:
     from optimizer.report.tables import Table
 
+MeasuresOption = Annotated[bool, typer.Option(
+    "--measures", help="For a version-2 plan: also solve the plans it is compared with (the "
+    "cost of resilience, EVPI and VSS: one solve each, and one per scenario).")]
+
 
 def solve(
     instance: InstanceArg = None,
@@ -90,6 +94,7 @@ def solve(
     decompose: DecomposeOption = True,
     prune: PruneOption = True,
     accept_feasible: AcceptFeasibleOption = False,
+    measures: MeasuresOption = False,
     quiet: SolveQuietOption = False,
     verbose: VerboseOption = False,
 ) -> None:
@@ -105,6 +110,9 @@ def solve(
     document = load_document(instance, set_, scenario)
     load_s = time.perf_counter() - started
     logger.info("loaded %s in %.2f s", document.file, load_s)
+    if sensitivity and document.instance.planning is not None:
+        usage("--sensitivity is for instances without a planning block: a plan's shadow "
+              "prices are in each case's sites and shadow_prices (--json)")
     # every output checked before solving, not after: nothing is lost
     if json_out not in (None, "-", "") and names_stdout(json_out):
         json_out = "-"  # /dev/stdout: the JSON alone on stdout, the report on stderr
@@ -118,6 +126,12 @@ def solve(
         usage(word_error(exc, flag_words))
     sol = result.solution
     timings = {"load": load_s, **result.timings}
+    if result.plan is not None and measures:
+        from optimizer.planning import solve_measures
+
+        started = time.perf_counter()
+        sol.measures = solve_measures(result.plan, options)
+        timings["measures"] = time.perf_counter() - started
 
     try:
         tab = _sensitivity(result, options) if sensitivity and sol.has_values else None

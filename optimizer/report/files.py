@@ -14,6 +14,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from optimizer.backends.base import option_words
 from optimizer.interpret import Solution
 from optimizer.model.lp import COST_CATEGORIES
@@ -167,10 +169,60 @@ def csv_tables(sol: Solution) -> dict[str, str]:
     ], strict=True))
 
 
+PLAN_SITE_COLS = ["id", "open", "capacity_mw", "peak_utilization", "mean_utilization",
+                  "it_energy_mwh", "grid_energy_mwh", "renewable_energy_mwh", "carbon_t",
+                  "capacity_price"]
+
+
+def plan_csv_tables(sol: Solution) -> dict[str, str]:
+    """Version 2 (DESIGN.md §7): every table per case, with its year and scenario first; the
+    build by year; the cases; the discounted costs."""
+    a = sol.annual
+    f = sol.flows
+    labels = sol.case_labels
+    case = f.case if f.case is not None else np.zeros(len(f), dtype=np.int64)
+    flows = [[*labels[c], sol.regions[r], sol.sites[s], sol.classes[k], sol.periods[t], mw,
+              mw * a[t]]
+             for c, r, s, k, t, mw in zip(case.tolist(), f.region.tolist(), f.site.tolist(),
+                                          f.klass.tolist(), f.period.tolist(), f.mw.tolist(),
+                                          strict=True)]
+
+    def per_case(table: str, cols: list[str]) -> str:
+        rows = [[c["year"], c["scenario"], *(row.get(k) for k in cols)]
+                for c in sol.cases for row in c[table]]
+        return _csv(["year", "scenario", *cols], rows)
+
+    build_cols = ["year", "site", "open", "candidate", "expansion_units", "mw", "new_mw",
+                  "annual_cost"]
+    total_keys = list(sol.cases[0]["totals"]) if sol.cases else []
+    return {
+        "flows.csv": _csv(["year", "scenario", "region", "site", "class", "period", "mw",
+                           "mwh_per_year"], flows),
+        "sites.csv": per_case("sites", PLAN_SITE_COLS),
+        "classes.csv": per_case("classes", ["id", "demand_mwh", "served_mwh", "unmet_mwh",
+                                            "mean_latency_ms"]),
+        "regions.csv": per_case("regions", ["id", "demand_mwh", "served_mwh", "unmet_mwh"]),
+        "build.csv": _csv(build_cols, [[b[k] for k in build_cols] for b in sol.build_table]),
+        "cases.csv": _csv(["year", "scenario", "probability", "weight", "operating_cost",
+                           *total_keys],
+                          [[c["year"], c["scenario"], c["probability"], c["weight"],
+                            c["operating_cost"], *(c["totals"].get(k) for k in total_keys)]
+                           for c in sol.cases]),
+        "case_costs.csv": _csv(["year", "scenario", "category", "cost"],
+                               [[c["year"], c["scenario"], k, v] for c in sol.cases
+                                for k, v in c["costs"].items()]),
+        "costs.csv": _csv(["category", "discounted_cost"],
+                          [[c, sol.costs.get(c, 0.0)] for c in COST_CATEGORIES]),
+        "totals.csv": _csv(["quantity", "expected_value"],
+                           [[k, v] for k, v in sol.totals.items()]),
+    }
+
+
 def write_csv_dir(sol: Solution, folder: str | Path) -> list[Path]:
     folder = Path(folder)
     written = []
-    for name, text in csv_tables(sol).items():
+    tables = csv_tables(sol) if sol.plan is None else plan_csv_tables(sol)
+    for name, text in tables.items():
         write_atomic(folder / name, text)
         written.append(folder / name)
     return written
