@@ -29,7 +29,7 @@ STAGES = {
     "interpret": 5, "solution": 5, "records": 5,
     "pipeline": 6, "bench": 6, "planning": 6,
     "report": 7,
-    "cli": 8, "study": 8, "studies": 8, "sensitivity": 8,
+    "cli": 8, "api": 8, "study": 8, "studies": 8, "sensitivity": 8,
 }
 
 
