@@ -262,17 +262,19 @@ def test_unwritable_output_path_is_not_an_internal_error(tmp_path: Path,
     assert str(blocker) in ran.stderr
 
 
-def test_solve_without_argument_solves_the_national_instance(run_subprocess,
-                                                             tmp_path: Path) -> None:
-    ran = run_subprocess(["solve"], cwd=tmp_path)
+def test_solve_without_argument_solves_the_national_instance(
+        run_subprocess, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    ran = run_subprocess(["solve"], cwd=tmp_path / "cwd")
     assert ran.code == 0, ran.stderr
     _no_traceback(ran)
     assert "optimal" in ran.stdout
     assert "china-national" in ran.stdout
-    # no output file asked for: the solver log and run.json go to reports/logs/
-    logs = tmp_path / "reports" / "logs"
+    # no output file asked for: the solver log and run.json go to the user cache, not the cwd
+    logs = tmp_path / "cache" / "eastwest" / "logs"
     assert list(logs.glob("*.solver.log"))
     assert list(logs.glob("*.run.json"))
+    assert list((tmp_path / "cwd").iterdir()) == []
     assert _tmp_files(tmp_path) == []
 
 
