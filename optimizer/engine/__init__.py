@@ -6,7 +6,8 @@
   whose periods are coupled (deferrable work, a carbon cap, a renewable floor) and whose flow
   columns dwarf their rows; exact: the full LP's optimum and duals.
 
-``auto`` picks ``colgen`` where it applies and pays (an LP, coupled, at least
+``auto`` picks ``colgen`` where it applies and pays (an LP coupled in time by columns such as
+the backlog of deferrable work, not by a row over all periods, at least
 :data:`COLGEN_MIN_VARS` variables, flow columns at least 4 per row, highspy installed), else
 ``monolithic``; the result's notes say which ran and why.
 """
@@ -52,6 +53,10 @@ def choose(lp: LinearProgram, options: SolveOptions) -> tuple[str, str]:
         return "monolithic", "its periods are independent: solved by period"
     if not (colgen.applies(lp) and colgen.worth_it(lp) and highspy_available()):
         return "monolithic", "its flow columns do not dwarf its rows"
+    if any("period" not in b.index for b in lp.rows.values() if b.size):
+        # the decoupled seed drops such a row and starts far from its optimum: measured 3.8x
+        # slower than CLP on the medium LP with a binding carbon cap (benchmarks/engine.py)
+        return "monolithic", "a row over all periods (a carbon cap or renewable floor) couples it"
     return "colgen", (f"its periods are coupled and its {lp.variables['flow'].size:,} flow "
                       f"columns dwarf its {lp.n_rows:,} rows")
 

@@ -91,6 +91,9 @@ def test_auto_chooses_colgen_only_where_it_applies_and_pays() -> None:
     assert engine.choose(lp, SolveOptions(solver="highs"))[0] == "monolithic"
     uncoupled = formulate(compile_instance(parse(generate(60, 20, 24, 3, seed=3)).instance))
     assert engine.choose(uncoupled, SolveOptions())[0] == "monolithic"
+    capped = formulate(compile_instance(parse(apply_all(
+        generate(60, 20, 24, 3, seed=3), ["policy.carbon_cap_t=1.0e6"])).instance))
+    assert engine.choose(capped, SolveOptions())[0] == "monolithic"
 
 
 def test_colgen_is_refused_for_a_mip() -> None:
