@@ -15,7 +15,8 @@ import numpy as np
 from optimizer import __version__
 from optimizer.backends.base import Notice, Status
 
-SOLUTION_VERSION = 1
+SOLUTION_VERSION = 2
+"""The newest solution format; a version-1 instance gets a version-1 solution (``version``)."""
 
 
 @dataclass(frozen=True)
@@ -67,13 +68,18 @@ class Solution:
     overrides: list[str] = field(default_factory=list)
     shadow_prices: list[dict[str, Any]] = field(default_factory=list)
     notices: list[Notice] = field(default_factory=list)  # the backend's, worded by the reader
+    version: int = 1  # the solution format: the instance's version (DESIGN.md §5, §7)
+    compliance: list[dict[str, Any]] = field(default_factory=list)  # version 2, per site
+    price_words: dict[tuple[str, str], str] = field(default_factory=dict)
+    """Each shadow price in plain words, by (constraint, subject); not in the JSON."""
 
     @property
     def has_values(self) -> bool:
         return self.objective is not None
 
     def to_dict(self) -> dict[str, Any]:
-        """The solution JSON, version 1 (DESIGN.md §5)."""
+        """The solution JSON (DESIGN.md §5), version 1 or, for a version-2 instance, 2 (with
+        the policy ``compliance`` table of DESIGN.md §8)."""
         f = self.flows
         flows = [
             {"region": self.regions[r], "site": self.sites[s], "class": self.classes[k],
@@ -82,7 +88,7 @@ class Solution:
                                       f.period.tolist(), f.mw.tolist(), strict=True)
         ]
         return {
-            "version": SOLUTION_VERSION,
+            "version": self.version,
             "eastwest": __version__,
             "instance": self.instance,
             "overrides": self.overrides,
@@ -101,6 +107,7 @@ class Solution:
             "build": self.build_table,
             "corridors": self.corridor_table,
             "policy": self.policy,
+            **({"compliance": self.compliance} if self.version >= 2 else {}),
             "shadow_prices": self.shadow_prices,
             "solver": self.solver,
             "warnings": self.warnings,

@@ -16,7 +16,7 @@ import numpy as np
 
 from optimizer import geo
 from optimizer.errors import Path, Problem
-from optimizer.schema import Instance, ProfileRef
+from optimizer.schema import VERSION_2_FIELDS, Instance, ProfileRef
 from optimizer.series import SeriesValue, expand, n_periods, period_table
 from optimizer.yamlio import LineMap, line_of
 
@@ -66,6 +66,7 @@ def semantic_problems(instance: Instance, file: str, lines: LineMap,
     region_ids = [r.id for r in instance.regions]
     site_ids = [s.id for s in instance.sites]
     class_ids = [k.id for k in instance.classes]
+    _check_version(c, instance)
     c.unique(("regions",), region_ids, "region")
     c.unique(("sites",), site_ids, "site")
     c.unique(("classes",), class_ids, "class")
@@ -89,6 +90,7 @@ def semantic_problems(instance: Instance, file: str, lines: LineMap,
         series((*base, "price"), s.price, 0.0, "price")
         series((*base, "carbon_intensity"), s.carbon_intensity, 0.0, "carbon intensity")
         series((*base, "renewable_mw"), s.renewable_mw, 0.0, "renewable power")
+        series((*base, "wue"), s.wue, 0.0, "WUE")
         c.unique((*base, "expansions"), [e.id for e in s.expansions], "expansion")
     for i, klass in enumerate(instance.classes):
         for j, sid in enumerate(klass.allowed_sites or []):
@@ -120,6 +122,19 @@ def semantic_problems(instance: Instance, file: str, lines: LineMap,
     if complete and not any(p.severity == "error" for p in c.problems):
         _check_hard_capacity(c, instance, good_profiles)
     return c.problems
+
+
+def _check_version(c: _Collector, instance: Instance) -> None:
+    """The fields of version 2 (``schema.VERSION_2_FIELDS``) set in a version-1 file, each
+    named. A field at its default value changes nothing and passes (a version-1 instance
+    dumped with every field, as ``solve --sensitivity`` does, reads back)."""
+    if instance.version >= 2:
+        return
+    for base, model in ((("policy",), instance.policy),
+                        *((("sites", j), site) for j, site in enumerate(instance.sites))):
+        for name in VERSION_2_FIELDS[str(base[0])]:
+            if getattr(model, name) != type(model).model_fields[name].default:
+                c.error((*base, name), f"{name} needs version: 2")
 
 
 def _series_checker(c: _Collector, profiles: Mapping[str, Sequence[float]],

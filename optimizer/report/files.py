@@ -13,7 +13,7 @@ from typing import Any
 
 from optimizer.backends.base import option_words
 from optimizer.interpret import Solution
-from optimizer.model.lp import COST_CATEGORIES
+from optimizer.model.lp import cost_categories
 from optimizer.report.notices import OptionNamer, word_notices
 
 
@@ -97,6 +97,8 @@ def csv_tables(sol: Solution) -> dict[str, str]:
     site_cols = ["id", "zone", "open", "expansion_units", "capacity_mw", "peak_utilization",
                  "mean_utilization", "it_energy_mwh", "grid_energy_mwh", "renewable_energy_mwh",
                  "carbon_t", "capacity_price"]
+    if sol.version >= 2:
+        site_cols += ["water_m3", "certificates_mwh", "green_share", "mean_pue", "utilization"]
     class_cols = ["id", "demand_mwh", "served_mwh", "unmet_mwh", "mean_latency_ms"]
     region_cols = ["id", "demand_mwh", "served_mwh", "unmet_mwh"]
     load = [[sol.sites[s], sol.periods[t], float(sol.site_load[s, t])]
@@ -109,10 +111,18 @@ def csv_tables(sol: Solution) -> dict[str, str]:
         "regions.csv": _csv(region_cols,
                             [[row.get(c) for c in region_cols] for row in sol.region_table]),
         "costs.csv": _csv(["category", "cost"],
-                          [[c, sol.costs.get(c, 0.0)] for c in COST_CATEGORIES]),
+                          [[c, sol.costs.get(c, 0.0)] for c in cost_categories(sol.version)]),
         "site_load.csv": _csv(["site", "period", "it_mw"], load),
         "totals.csv": _csv(["quantity", "value"], [[k, v] for k, v in sol.totals.items()]),
+        **({"compliance.csv": _csv(list(COMPLIANCE), [[row[c] for c in COMPLIANCE]
+                                                      for row in sol.compliance])}
+           if sol.version >= 2 else {}),
     }
+
+
+COMPLIANCE = ("site", "pue", "max_pue", "pue_ok", "utilization", "min_utilization",
+              "utilization_ok", "green_share", "min_green_share", "green_ok")
+"""The columns of ``compliance.csv`` (version 2): the solution's ``compliance`` rows."""
 
 
 def write_csv_dir(sol: Solution, folder: str | Path) -> list[Path]:

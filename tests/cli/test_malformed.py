@@ -132,8 +132,8 @@ CASES = [
     # the root mapping starts at its first key (the comment line above it is not part of it)
     Case("missing-version", (("version: 1\n", ""),),
          "version", r"^name: base", "required field is missing"),
-    Case("wrong-version", (("version: 1", "version: 2"),),
-         "version", r"^version: 2", "Input should be 1"),
+    Case("wrong-version", (("version: 1", "version: 3"),),
+         "version", r"^version: 3", "Input should be 1 or 2"),
     # -- wrong types
     Case("string-for-number", (("capacity_mw: 15", "capacity_mw: fifteen"),),
          "sites[0].capacity_mw", r"capacity_mw: fifteen", "valid number"),
