@@ -149,3 +149,60 @@ def test_version_must_be_1_or_2() -> None:
     data["version"] = 3
     with pytest.raises(InstanceError, match="Input should be 1 or 2"):
         parse(data)
+
+
+def floors(**at_far: Any) -> dict[str, Any]:
+    """Tiny as version 2 with ``at_far`` set on the far site, which only batch can reach
+    (web's 10 ms limit keeps it near)."""
+    data = as_version_2(read("tiny.yaml"))
+    data["sites"][1].update(at_far)
+    return data
+
+
+def warnings_of(data: dict[str, Any]) -> list[tuple[tuple[str | int, ...], str]]:
+    return [(w.path, w.message) for w in parse(data).warnings]
+
+
+def test_a_utilisation_floor_no_demand_can_reach_is_a_warning() -> None:
+    """Batch (the only class that reaches far) allowed at near only: nothing reaches far, and
+    its 30% floor cannot be met: a warning in validate, and the solve is infeasible. A
+    candidate site may stay closed (no warning); so may a site whose capacity is all halls."""
+    data = floors(min_utilization=0.3)
+    data["classes"][1]["allowed_sites"] = ["near"]
+    assert warnings_of(data) == [(("sites", 1, "min_utilization"),
+                                  "no demand can reach site 'far' (latency limits, "
+                                  "allowed_sites): its 30% utilisation floor cannot be met, "
+                                  "and the instance is infeasible")]
+    sol = solve_document(parse(data), SolveOptions(solver="clp")).solution
+    assert sol.status is Status.INFEASIBLE
+    assert warnings_of(floors(min_utilization=0.3)) == []  # batch reaches it
+    data["sites"][1]["open_cost"] = 100
+    assert warnings_of(data) == []
+    data["sites"][1].pop("open_cost")
+    data["sites"][1].update(capacity_mw=0, expansions=[{"id": "hall", "size_mw": 10,
+                                                        "annual_cost": 1}])
+    assert warnings_of(data) == []
+
+
+def test_a_green_floor_without_renewable_power_or_certificates_is_a_warning() -> None:
+    """near has no renewable power: with no certificates its 50% green-share floor is met only
+    if it serves nothing (a warning); with its utilisation floor as well, the instance is
+    infeasible (the warning says so, and the solve agrees)."""
+    data = as_version_2(read("tiny.yaml"))
+    data["sites"][0]["min_green_share"] = 0.5
+    assert warnings_of(data) == [(("sites", 0, "min_green_share"),
+                                  "site 'near' has no renewable power and there are no "
+                                  "certificates (policy.certificate_price): it meets its "
+                                  "green-share floor only empty, and will serve no load")]
+    sol = solve_document(parse(data), SolveOptions(solver="clp")).solution
+    assert sol.site_table[0]["it_energy_mwh"] == 0.0
+    data["sites"][0]["min_utilization"] = 0.1
+    assert warnings_of(data)[0][1].endswith("so its utilisation floor cannot be met, and the "
+                                            "instance is infeasible")
+    sol = solve_document(parse(data), SolveOptions(solver="clp")).solution
+    assert sol.status is Status.INFEASIBLE
+    data["policy"]["certificate_price"] = 30
+    assert warnings_of(data) == []
+    del data["policy"]["certificate_price"]
+    data["sites"][0]["renewable_mw"] = 1
+    assert warnings_of(data) == []
