@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+import numpy as np
 import pytest
 
 from optimizer.backends.base import SolveOptions, Status
@@ -118,10 +119,22 @@ def test_certificates_count_in_the_network_renewable_floor() -> None:
 
 def test_certificates_no_more_than_the_grid_energy() -> None:
     """Floor 100% with certificates at 30 and no renewable power: 10 certificates cover the
-    10 MWh of grid energy exactly (500 + 300 = 800); the limit row q <= grid binds."""
-    sol = solve(instance(site("s", 100, 50, min_green_share=1.0), certificate_price=30))
+    10 MWh of grid energy exactly (500 + 300 = 800). At a price >= 0 the limit q <= grid never
+    changes an optimum (a floor asks for at most the grid energy), so it is checked as
+    written: one row a site, 1 on q and -a[t] on each period's grid power (a = 3 here)."""
+    data = instance(site("s", 100, 50, min_green_share=1.0), certificate_price=30)
+    sol = solve(data)
     assert sol.objective == pytest.approx(800.0, rel=REL)
     assert sol.totals["certificates_mwh"] == pytest.approx(10.0, rel=REL)
+    data["periods"] = {"count": 2, "hours": 1, "weight": 3}
+    lp = run(data).lp
+    row = lp.A[lp.rows["certificate_limit"].start].toarray().ravel()
+    q, grid = lp.variables["certificates"], lp.variables["grid"]
+    assert row[q.start] == 1.0
+    assert row[grid.slice].tolist() == [-3.0, -3.0]
+    assert (lp.row_lb[lp.rows["certificate_limit"].start],
+            lp.row_ub[lp.rows["certificate_limit"].start]) == (-np.inf, 0.0)
+    assert set(np.flatnonzero(row)) == {q.start, *grid.ids()}
 
 
 def test_certificates_without_a_floor_are_not_bought() -> None:
@@ -158,24 +171,54 @@ def test_a_utilisation_floor_moves_load_to_a_dearer_site() -> None:
                      "(each MWh of load it requires costs 100.0 CNY)"]
 
 
+def claiming_exact(name: str, data: dict[str, Any]) -> Run:
+    """``data`` solved with family ``name`` claiming that both presolve rules stay exact."""
+    family = next(f for f in FAMILIES if f.name == name)
+    at = FAMILIES.index(family)
+    FAMILIES[at] = Family(family.name, family.define, presolve=EXACT, size=family.size,
+                          prices=family.prices)
+    try:
+        return solve_document(parse(copy.deepcopy(data)), SolveOptions())
+    finally:
+        FAMILIES[at] = family
+
+
 def test_the_utilisation_stance_keeps_presolve_exact() -> None:
     """A is an anchor (its 20 MW hold all the demand; B's 5 do not), so the arc to B is
     dominated without a floor. Claiming both rules exact for the floor lets presolve drop it:
     the floor then cannot be met (B has no arc), and the LP is infeasible instead of 1,300."""
     assert run(two_sites()).arrays.arcs_removed[DOMINATED] == 1
     assert run(two_sites(min_utilization=0.6)).arrays.arcs_removed[DOMINATED] == 0
-    family = next(f for f in FAMILIES if f.name == "utilization")
-    wrong = Family(family.name, family.define, presolve=EXACT, size=family.size,
-                   prices=family.prices)
-    at = FAMILIES.index(family)
-    FAMILIES[at] = wrong
-    try:
-        broken = solve_document(parse(two_sites(min_utilization=0.6)),
-                                SolveOptions())
-    finally:
-        FAMILIES[at] = family
+    broken = claiming_exact("utilization", two_sites(min_utilization=0.6))
     assert broken.arrays.arcs_removed[DOMINATED] == 1
     assert broken.solution.status is Status.INFEASIBLE
+
+
+def test_the_green_share_stance_keeps_presolve_exact() -> None:
+    """A green floor at the anchor A: 50% with certificates at 300 makes a MWh at A cost 100 +
+    0.5 x 300 = 250, more than B's 200. B fills (5 MW, 1,000), A serves 5 (500 + 2.5 x 300):
+    2,250. Claiming both rules exact lets dominance move B's load to A: 1,000 + 1,500 = 2,500."""
+    data = two_sites()
+    data["sites"][0]["min_green_share"] = 0.5
+    data["policy"]["certificate_price"] = 300
+    right = run(data)
+    assert right.solution.objective == pytest.approx(2250.0, rel=REL)
+    assert right.arrays.arcs_removed[DOMINATED] == 0
+    wrong = claiming_exact("green_share", data)
+    assert wrong.arrays.arcs_removed[DOMINATED] == 1
+    assert wrong.solution.objective == pytest.approx(2500.0, rel=REL)
+
+
+def test_the_water_cap_stance_keeps_presolve_exact() -> None:
+    """A water cap of 4 m3 at the anchor A (WUE 1): A serves 4, B 5, 1 MW unmet: 400 + 1,000 +
+    1,000 = 2,400. Claiming dominance exact drops B's arc: 400 + 6 x 1,000 = 6,400."""
+    data = two_sites()
+    data["sites"][0].update(wue=1.0, water_cap_m3=4)
+    right = run(data)
+    assert right.solution.objective == pytest.approx(2400.0, rel=REL)
+    wrong = claiming_exact("water", data)
+    assert wrong.arrays.arcs_removed[DOMINATED] == 1
+    assert wrong.solution.objective == pytest.approx(6400.0, rel=REL)
 
 
 def test_a_utilisation_floor_counts_the_units_built() -> None:
@@ -208,8 +251,6 @@ def test_a_lost_site_has_no_utilisation_floor() -> None:
     """A contingency that loses B (``Arrays.lost``, set by the planning model of §7, which
     also removes B's arcs): B's floor is not applied, all load goes to A (1,000)."""
     from dataclasses import replace
-
-    import numpy as np
 
     from optimizer.backends import solve as backend_solve
     from optimizer.compile import compile_instance
