@@ -164,11 +164,11 @@ class Outputs:
 
     def asked(self) -> list[Output]:
         """The files and folders the options ask for."""
-        from optimizer.report.files import CSV_NAMES
+        from optimizer.report.files import CSV_NAMES, PLAN_CSV_NAMES
 
         found = [Output("--json", self.json_out) if self.json_out not in (None, "-") else None,
-                 Output("--csv", self.csv_dir, True, CSV_NAMES) if self.csv_dir is not None
-                 else None,
+                 Output("--csv", self.csv_dir, True, CSV_NAMES + PLAN_CSV_NAMES)
+                 if self.csv_dir is not None else None,
                  Output("--report", self.report) if self.report is not None else None,
                  Output("--plots", self.plots, True) if self.plots is not None else None]
         return [f for f in found if f is not None]
