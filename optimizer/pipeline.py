@@ -15,8 +15,9 @@ from typing import Protocol
 
 from optimizer import backends
 from optimizer.backends.base import RawResult, SolveOptions
+from optimizer.backends.options import option_problems
 from optimizer.compile import Arrays, compile_instance
-from optimizer.errors import InstanceError
+from optimizer.errors import InstanceError, UsageError
 from optimizer.interpret import Solution, interpret
 from optimizer.load import Document, load
 from optimizer.model import LinearProgram, formulate, unsupported
@@ -59,6 +60,9 @@ def solve_document(document: Document, options: SolveOptions | None = None,
     :class:`optimizer.warm.WarmSolver` in a serial sweep); ``strategy`` decides what is
     solved (default: the formulated LP, once)."""
     options = options or SolveOptions()
+    bad_options = option_problems(options)
+    if bad_options:  # the CLI checks them before any work; this is for library callers
+        raise UsageError("; ".join(n.words() for n in bad_options), bad_options[0])
     refused = unsupported(document)
     if refused:
         raise InstanceError(refused)

@@ -41,7 +41,7 @@ from optimizer.cli.common import (
     TimeLimitOption,
     VerboseOption,
     cannot_write,
-    check_solver,
+    check_options,
     check_writable,
     err_console,
     fail,
@@ -84,10 +84,10 @@ def solve(
     from optimizer.pipeline import solve_document
 
     setup_logging(-1 if quiet else (1 if verbose else 0))
-    check_solver(backend, solver, time_limit)
     options = SolveOptions(backend=backend, solver=solver, time_limit=time_limit, gap=gap,
                            threads=threads, log=log, decompose=decompose, workers=jobs,
                            prune=prune)
+    check_options(options)
     outputs = Outputs(json_out, csv_dir, report, plots, log, quiet)
     for folder in outputs.folders():
         check_writable(folder)  # fail before solving, not after: nothing is lost

@@ -48,7 +48,8 @@ from optimizer.cli.common import (
     VaryOption,
     ZipOption,
     cannot_write,
-    check_solver,
+    check_jobs,
+    check_options,
     check_writable,
     err_console,
     fail,
@@ -86,8 +87,9 @@ def _options(backend: str | None, solver: str | None, time_limit: float | None,
     time_limit = time_limit if time_limit is not None else (
         defaults.time_limit if defaults else None)
     gap = gap if gap is not None else (defaults.gap if defaults else None)
-    check_solver(backend, solver, time_limit)
-    return SolveOptions(backend=backend, solver=solver, time_limit=time_limit, gap=gap)
+    options = SolveOptions(backend=backend, solver=solver, time_limit=time_limit, gap=gap)
+    check_options(options)
+    return options
 
 
 def _base(instance: Path | None, scenarios: list[str], overrides: list[str]) -> Base:
@@ -222,6 +224,8 @@ def sweep(
 ) -> None:
     """Solve an instance at every point of a parameter grid; tables, CSV, Markdown, plots."""
     setup_logging(0)
+    check_jobs(jobs)
+    check_options(SolveOptions(time_limit=time_limit, gap=gap))  # the study's come with it
     if vary:
         study, base = _short_form(study_file, vary, zip_, name, set_, scenario)
     elif study_file is None:
@@ -306,6 +310,7 @@ def pareto(
 ) -> None:
     """Trace the Pareto front of cost against carbon or latency (epsilon-constraint)."""
     setup_logging(0)
+    check_jobs(jobs)
     pair = [o.strip() for o in objectives.split(",") if o.strip()]
     if len(pair) != 2 or "cost" not in pair or not set(pair) - {"cost"} <= set(
             SECOND_OBJECTIVES) or pair[0] == pair[1]:
