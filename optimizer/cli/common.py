@@ -241,6 +241,9 @@ DaskOption = Annotated[str | None, typer.Option(
     "--dask", metavar="ADDRESS", help="Send points to a Dask scheduler (tcp://host:8786), or "
     "'local' for a local cluster of 2 worker processes. Needs eastwest\\[dask].",
     show_default=False)]
+MaxPointsOption = Annotated[int, typer.Option(
+    "--max-points", min=1, help="Refuse a study of more points than this (counted before "
+    "anything is built or solved).")]
 NoCacheOption = Annotated[bool, typer.Option(
     "--no-cache", help="Solve every point again (the cache is still written).")]
 SolutionsOption = Annotated[bool, typer.Option(

@@ -28,6 +28,7 @@ from optimizer.cli.common import (
     DaskOption,
     InstanceArg,
     JobsOption,
+    MaxPointsOption,
     NoCacheOption,
     ObjectivesOption,
     OutOption,
@@ -69,7 +70,13 @@ from optimizer.report.tables import Table
 from optimizer.studies.base import parameter_problems, prepare_base
 from optimizer.studies.pareto import SECOND_OBJECTIVES, run_pareto
 from optimizer.studies.runners import DASK_HINT, DaskRunner, Listener, PoolRunner, Runner
-from optimizer.studies.spec import load_study, parse_vary, study_problems
+from optimizer.studies.spec import (
+    MAX_POINTS,
+    load_study,
+    parse_vary,
+    points_problem,
+    study_problems,
+)
 from optimizer.studies.sweep import run_sweep
 
 
@@ -217,6 +224,7 @@ def sweep(
     gap: StudyGapOption = None,
     jobs: JobsOption = 1,
     dask: DaskOption = None,
+    max_points: MaxPointsOption = MAX_POINTS,
     no_cache: NoCacheOption = False,
     solutions: SolutionsOption = False,
     plots: PlotsOption = True,
@@ -227,12 +235,12 @@ def sweep(
     check_jobs(jobs)
     check_options(SolveOptions(time_limit=time_limit, gap=gap))  # the study's come with it
     if vary:
-        study, base = _short_form(study_file, vary, zip_, name, set_, scenario)
+        study, base = _short_form(study_file, vary, zip_, name, set_, scenario, max_points)
     elif study_file is None:
         usage("give a study file, or --vary PATH=LO:HI:N (on an instance, default the national "
               "one)")
     else:
-        study, base = _study_form(study_file, set_, scenario)
+        study, base = _study_form(study_file, set_, scenario, max_points)
     options = _options(backend, solver, time_limit, gap, study)
     out = out if out is not None else Path("reports") / "studies" / safe_name(study.name)
     check_writable(out)
@@ -248,10 +256,10 @@ def sweep(
             None if quiet else sweep_tables(result))
 
 
-def _study_form(path: Path, set_: list[str] | None,
-                scenario: str | None) -> tuple[Study, Base]:
+def _study_form(path: Path, set_: list[str] | None, scenario: str | None,
+                max_points: int) -> tuple[Study, Base]:
     try:
-        study, folder, lines = load_study(path)
+        study, folder, lines = load_study(path, max_points)
     except InstanceError as exc:
         fail(exc.problems, exc.warnings, str(path))
     instance = (Path(os.path.normpath(folder / study.instance)) if study.instance is not None
@@ -265,7 +273,8 @@ def _study_form(path: Path, set_: list[str] | None,
 
 
 def _short_form(instance: Path | None, vary: list[str], zip_: bool, name: str | None,
-                set_: list[str] | None, scenario: str | None) -> tuple[Study, Base]:
+                set_: list[str] | None, scenario: str | None,
+                max_points: int) -> tuple[Study, Base]:
     params, problems = [], []
     for text in vary:
         try:
@@ -283,6 +292,9 @@ def _short_form(instance: Path | None, vary: list[str], zip_: bool, name: str | 
     except ValueError as exc:
         usage(str(exc))
     problems = study_problems(study, "--vary")
+    too_many = points_problem(study, "--vary", max_points=max_points, where=vary)
+    if too_many is not None:  # the paths are checked on a level: not before the count is
+        fail([*problems, too_many], [], "--vary")
     problems += parameter_problems(base, study.parameters, "--vary", where=vary)
     if problems:
         fail(problems, [], "--vary")
