@@ -1,10 +1,11 @@
-"""Every command's options validated before any work (issue #10).
+"""Every command's options and every suite field validated before any work (issue #10).
 
 A bad option exits 2 with a message naming it, no traceback, and nothing solved: each test runs
 with the pipeline's compile step replaced by a sentinel that fails the run if it is reached, and
 checks that no output file or folder was made. The bounds (optimizer/backends/options.py): time
 limits finite and above 0; a gap from 0 to below 1; 1 to 1,024 threads; 1 to four worker
-processes per core; solvers known to the registry.
+processes per core; suites' optima finite, rel_tol at most 0.01, abs_tol at most 1, solvers
+known to the registry.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import os
 from pathlib import Path
 
 import pytest
-from test_malformed import edited
+from test_malformed import edited, error_lines, line_of
 
 from optimizer.backends.base import SolveOptions
 from optimizer.backends.options import MAX_THREADS, max_workers
@@ -127,7 +128,7 @@ def test_library_callers_get_the_same_checks() -> None:
                                  "threads=0 must be from 1 to 1024")
 
 
-# -- bench: its options
+# -- bench suites: every field checked, every problem at once, before any case runs
 SUITE = f"""\
 name: s
 time_limit: 60
@@ -156,3 +157,82 @@ def test_bench_refuses_a_bad_option_before_any_work(args: list[str], mentions: l
     out = tmp_path / "bench"
     ran = run_inprocess(["bench", suite, "--out", out, *args])
     _refused(ran, mentions, nothing_solved, out)
+
+
+SUITE_CASES = [
+    ("optimum-inf", ((f"optimum: {TINY_OPTIMUM}", "optimum: .inf"),), "cases[0].optimum",
+     r"name: tiny", "Input should be a finite number"),
+    ("optimum-nan", ((f"optimum: {TINY_OPTIMUM}", "optimum: .nan"),), "cases[0].optimum",
+     r"name: tiny", "Input should be a finite number"),
+    ("rel-tol-huge", (("time_limit: 60", "time_limit: 60\nrel_tol: 1e9"),), "rel_tol",
+     r"^rel_tol", "less than or equal to 0.01"),
+    ("rel-tol-negative", (("time_limit: 60", "time_limit: 60\nrel_tol: -1e-6"),), "rel_tol",
+     r"^rel_tol", "greater than or equal to 0"),
+    ("abs-tol-huge", (("time_limit: 60", "time_limit: 60\nabs_tol: 1e9"),), "abs_tol",
+     r"^abs_tol", "less than or equal to 1"),
+    ("time-limit-inf", (("time_limit: 60", "time_limit: .inf"),), "time_limit", r"^time_limit",
+     "Input should be a finite number"),
+    ("time-limit-zero", (("time_limit: 60", "time_limit: 0"),), "time_limit", r"^time_limit",
+     "greater than 0"),
+    ("gap-one", (("time_limit: 60", "time_limit: 60\ngap: 1"),), "gap", r"^gap",
+     "less than 1"),
+    ("solver-unknown", (("solver: auto", "solver: gurobi"),), "solvers[0].solver", r"^solvers",
+     "'gurobi' is not available with the ortools backend"),
+    ("solver-of-another-backend", (("backend: ortools, solver: auto", "backend: pulp, solver: "
+                                    "glop"),), "solvers[0].solver", r"^solvers",
+     "'glop' is not available with the pulp backend"),
+    ("lp-solver-for-imported-mips", (("solver: auto", "solver: clp"),), "solvers[0].solver",
+     r"^solvers", "'clp' solves LPs only, and imported cases such as 'cap41' are MIPs"),
+    ("case-name-twice", (("name: cap41", "name: tiny"),), "cases[1].name", r"file:",
+     "the name 'tiny' is used by cases[0] too"),
+    ("case-file-missing", (("cap41.txt", "cap99.txt"),), "cases[1].file", r"file:",
+     "no such file"),
+    ("capacity-inf", (("cap41.txt}", "cap41.txt, capacity: .inf}"),), "cases[1].capacity",
+     r"file:", "Input should be a finite number"),
+    ("capacity-for-an-instance", ((f"optimum: {TINY_OPTIMUM}}}", f"optimum: {TINY_OPTIMUM}, "
+                                   "capacity: 5}"),), "cases[0]", r"name: tiny",
+     "'capacity' applies to 'import: orlib-cap' only"),
+]
+
+
+@pytest.mark.parametrize(("edits", "path", "line_at", "message"), [c[1:] for c in SUITE_CASES],
+                         ids=[c[0] for c in SUITE_CASES])
+def test_a_bad_suite_field_is_refused_before_any_case_runs(edits, path: str, line_at: str,
+                                                           message: str, tmp_path: Path,
+                                                           run_inprocess,
+                                                           nothing_solved: list[str]) -> None:
+    suite, text = _suite(tmp_path, edits)
+    out = tmp_path / "bench"
+    ran = run_inprocess(["bench", suite, "--out", out])
+    prefix = f"error  {suite}:{line_of(text, line_at)}  {path}  "
+    hits = [e for e in error_lines(ran.stderr) if e.startswith(prefix)]
+    assert any(message in e for e in hits), ran.stderr
+    _refused(ran, [], nothing_solved, out)
+
+
+def test_every_suite_problem_at_once(tmp_path: Path, run_inprocess,
+                                     nothing_solved: list[str]) -> None:
+    suite, _ = _suite(tmp_path, ((f"optimum: {TINY_OPTIMUM}", "optimum: .inf"),
+                                 ("time_limit: 60", "time_limit: 60\nrel_tol: 1e9"),
+                                 ("solver: auto", "solver: gurobi"), ("name: cap41", "name: tiny"),
+                                 ("cap41.txt", "cap99.txt")))
+    ran = run_inprocess(["bench", suite, "--out", tmp_path / "bench"])
+    fields = sorted(e.split("  ")[2] for e in error_lines(ran.stderr))
+    assert fields == ["cases[0].optimum", "cases[1].file", "cases[1].name", "rel_tol",
+                      "solvers[0].solver"], ran.stderr
+    _refused(ran, ["5 problems; nothing was solved"], nothing_solved)
+
+
+@pytest.mark.parametrize(("optimum", "match"), [
+    (TINY_OPTIMUM * 1.009, True), (TINY_OPTIMUM * 1.011, False)])
+def test_the_loosest_rel_tol_still_tells_optima_apart(optimum: float, match: bool,
+                                                      tmp_path: Path, run_inprocess) -> None:
+    """rel_tol 0.01 (the bound) is accepted; a published optimum 0.9% off matches, 1.1% off
+    does not."""
+    suite, _ = _suite(tmp_path, (("time_limit: 60", "time_limit: 60\nrel_tol: 0.01"),
+                                 (f"optimum: {TINY_OPTIMUM}", f"optimum: {optimum!r}")))
+    out = tmp_path / "bench"
+    ran = run_inprocess(["bench", suite, "--out", out, "--only", "tiny"])
+    assert ran.code == (0 if match else 3), ran.stderr
+    rows = json.loads((out / "s.json").read_text())["rows"]
+    assert [r["match"] for r in rows] == [match]
