@@ -17,10 +17,11 @@ from optimizer import backends
 from optimizer.backends.base import RawResult, SolveOptions
 from optimizer.backends.options import option_problems
 from optimizer.compile import Arrays, compile_instance
-from optimizer.errors import InstanceError, UsageError
+from optimizer.errors import InstanceError, Problem, UsageError
 from optimizer.interpret import Solution, interpret
 from optimizer.load import Document, load
 from optimizer.model import LinearProgram, formulate, unsupported
+from optimizer.model.numbers import number_problems
 from optimizer.model.size import check_size
 from optimizer.presolve import prune_arcs
 
@@ -74,6 +75,12 @@ def solve_document(document: Document, options: SolveOptions | None = None,
     check_size(arrays)  # refuse, with the numbers, what would not fit in memory
     t1 = time.perf_counter()
     lp = formulate(arrays)
+    numbers = number_problems(lp)  # what the solvers would take for infinity
+    if numbers:
+        raise InstanceError([Problem(f"the model has {n}: solvers take that for infinity; "
+                                     "the instance's numbers multiply (a price by a period's "
+                                     "hours and weight, by a PUE): scale them down (e.g. money "
+                                     "in thousands)", (), document.file) for n in numbers])
     t2 = time.perf_counter()
     solve = solver or functools.partial(backends.solve, options=options)
     if strategy is None:

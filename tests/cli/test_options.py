@@ -5,7 +5,8 @@ with the pipeline's compile step replaced by a sentinel that fails the run if it
 checks that no output file or folder was made. The bounds (optimizer/backends/options.py): time
 limits finite and above 0; a gap from 0 to below 1; 1 to 1,024 threads; 1 to four worker
 processes per core; suites' optima finite, rel_tol at most 0.01, abs_tol at most 1, solvers
-known to the registry.
+known to the registry. A model whose numbers the solvers would take for infinity (1e20) is
+refused naming its block.
 """
 
 from __future__ import annotations
@@ -236,3 +237,18 @@ def test_the_loosest_rel_tol_still_tells_optima_apart(optimum: float, match: boo
     assert ran.code == (0 if match else 3), ran.stderr
     rows = json.loads((out / "s.json").read_text())["rows"]
     assert [r["match"] for r in rows] == [match]
+
+
+# -- the numbers of the built model: 1e20 is the solvers' infinity
+def test_a_model_the_solvers_would_misread_is_refused_naming_the_block(
+        tmp_path: Path, run_inprocess, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each field within 1e15, but a grid MWh costs price x hours x weight = 1e15 x 1 x 1e15 =
+    1e30 in the objective: refused before the solver is called."""
+    calls: list[str] = []
+    monkeypatch.setattr("optimizer.backends.solve", lambda *a, **k: calls.append("solve"))
+    out = tmp_path / "solution.json"
+    ran = run_inprocess(["solve", TINY, "-q", "--set", "periods.weight=1e15",
+                         "--set", "sites[*].price=1e15", "--json", out])
+    _refused(ran, ["the model has 4 objective coefficients of the grid block not finite or "
+                   "1e20 or more in magnitude (the first: grid[0,0] = 1e+30)"], calls, out)
+    assert f"error  {TINY}  (document)  the model has" in ran.stderr
