@@ -70,6 +70,8 @@ class Arrays:
     min_renewable_share: float
     # presolve by structure: arcs (r, s, k) not built, by reason (optimizer.presolve adds its own)
     arcs_removed: dict[str, int] = field(default_factory=dict)
+    # version 2 (DESIGN.md §7): the site a contingency case loses ((S,) bool; empty: none)
+    lost: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
 
     @property
     def candidate(self) -> np.ndarray:

@@ -13,9 +13,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from optimizer import backends
+from optimizer import engine
 from optimizer.backends.base import RawResult, SolveOptions
 from optimizer.backends.options import option_problems
+from optimizer.cases import build_plan
 from optimizer.compile import Arrays, compile_instance
 from optimizer.errors import InstanceError, Problem, UsageError
 from optimizer.interpret import Solution, interpret
@@ -23,6 +24,8 @@ from optimizer.load import Document, load
 from optimizer.model import LinearProgram, formulate, unsupported
 from optimizer.model.numbers import number_problems
 from optimizer.model.size import check_size
+from optimizer.planning import PlanRun, solve_plan
+from optimizer.planning.result import reference_case, single_case
 from optimizer.presolve import prune_arcs
 
 LpSolver = Callable[[LinearProgram], RawResult]
@@ -37,6 +40,7 @@ class Run:
     raw: RawResult
     solution: Solution
     timings: dict[str, float] = field(default_factory=dict)
+    plan: PlanRun | None = None  # version 2 with a planning block: the cases and their build
 
 
 class Strategy(Protocol):
@@ -67,6 +71,8 @@ def solve_document(document: Document, options: SolveOptions | None = None,
     refused = unsupported(document)
     if refused:
         raise InstanceError(refused)
+    if document.instance.planning is not None:
+        return _solve_planned(document, options, solver, strategy)
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     arrays = compile_instance(document.instance)
@@ -82,7 +88,7 @@ def solve_document(document: Document, options: SolveOptions | None = None,
                                      "hours and weight, by a PUE): scale them down (e.g. money "
                                      "in thousands)", (), document.file) for n in numbers])
     t2 = time.perf_counter()
-    solve = solver or functools.partial(backends.solve, options=options)
+    solve = solver or functools.partial(engine.solve, options=options)
     if strategy is None:
         raw = solve(lp)
     else:
@@ -90,10 +96,30 @@ def solve_document(document: Document, options: SolveOptions | None = None,
     t3 = time.perf_counter()
     solution = interpret(arrays, lp, raw)
     t4 = time.perf_counter()
+    if document.instance.version == 2:
+        solution = single_case(solution, arrays, lp, raw)
     solution.warnings.extend(p.format() for p in document.warnings)
     solution.overrides = list(document.overrides)
     timings.update(compile=t1 - t0, formulate=t2 - t1, solve=t3 - t2, interpret=t4 - t3)
     return Run(document, arrays, lp, raw, solution, timings)
+
+
+def _solve_planned(document: Document, options: SolveOptions, solver: LpSolver | None,
+                   strategy: Strategy | None) -> Run:
+    """A version-2 instance with a planning block: its cases, sharing one build."""
+    t0 = time.perf_counter()
+    plan = build_plan(document)
+    t1 = time.perf_counter()
+    run = solve_plan(plan, options, solver, strategy)
+    t2 = time.perf_counter()
+    solution = run.solution
+    solution.warnings.extend(p.format() for p in [*document.warnings, *plan.warnings])
+    solution.overrides = list(document.overrides)
+    arrays = run.plan.cases[reference_case(run.plan)].arrays
+    build = run.stacked.lp.build_s
+    return Run(document, arrays, run.lp, run.raw, solution,
+               {"compile": t1 - t0, "formulate": build, "solve": run.raw.solve_s,
+                "interpret": max(t2 - t1 - build - run.raw.solve_s, 0.0)}, plan=run)
 
 
 def run(path: str | Path | None = None, options: SolveOptions | None = None) -> Run:

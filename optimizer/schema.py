@@ -277,11 +277,67 @@ class Policy(Strict):
     """Minimum share of the network's facility energy (all sites, all periods) from renewables."""
 
 
-class Instance(Strict):
-    """An eastwest instance, version 1."""
+MAX_YEAR_SPAN = 1000
+"""The most calendar years one planning year may stand for."""
 
-    version: Annotated[Literal[1], BeforeValidator(_not_bool)]
-    """Format version; always 1."""
+
+class PlanYear(Strict):
+    """A planning year (DESIGN.md §7): what is built by then, and how its cases are operated."""
+
+    id: Id
+    year: Annotated[int, Field(strict=True, ge=0, le=100_000)]
+    """The calendar year; years are strictly increasing."""
+    span: Annotated[int, Field(strict=True, ge=1, le=MAX_YEAR_SPAN)] = 1
+    """Calendar years this planning year stands for (its costs count this many times)."""
+    set: list[str] = Field(default_factory=list)
+    """Overrides of the base data for this year (`PATH=VALUE` or `PATH*=K`, paths starting at
+    regions, sites, classes, network, policy or profiles); no id may be added, removed or
+    renamed, and the periods may not change."""
+
+
+class PlanScenario(Strict):
+    """An operating scenario (weather, prices, growth): every year is operated in each."""
+
+    id: Id
+    probability: Annotated[float, Field(strict=True, ge=0.0, le=1.0)]
+    """Its probability; the scenarios' probabilities sum to 1."""
+    set: list[str] = Field(default_factory=list)
+    """Overrides applied after the year's, as in `years[].set`."""
+
+
+class Contingencies(Strict):
+    """N-1 cases the build must survive: one site lost at a time, in every year."""
+
+    lose: Literal["each"] | Annotated[list[Id], Field(min_length=1)]
+    """Site ids lost one at a time, or `each` (every site)."""
+    protect: list[Id] = Field(default_factory=list)
+    """Classes fully served (no unmet demand) in every contingency."""
+    probability: Annotated[float, Field(strict=True, ge=0.0, le=1.0)] = 0.0
+    """Weight of each contingency case in the objective, on top of the scenarios'; 0: the
+    build must survive them, but their operating cost does not count."""
+
+
+class Planning(Strict):
+    """Years, scenarios and contingencies (instance version 2, DESIGN.md §7)."""
+
+    discount_rate: Annotated[float, Field(strict=True, ge=0.0, le=1.0)] = 0.0
+    """Per year: year y's costs are discounted by (1 + rate)^(year - first year)."""
+    years: list[PlanYear] = Field(
+        default_factory=lambda: [PlanYear(id="base", year=0)], min_length=1, max_length=1000)
+    """The planning years, in increasing order; default one year `base`."""
+    scenarios: list[PlanScenario] = Field(
+        default_factory=lambda: [PlanScenario(id="base", probability=1.0)], min_length=1,
+        max_length=1000)
+    """Operating scenarios; default one scenario `base` of probability 1."""
+    contingencies: Contingencies | None = None
+    """N-1 contingencies; default none."""
+
+
+class Instance(Strict):
+    """An eastwest instance, version 1 or 2."""
+
+    version: Annotated[Literal[1, 2], BeforeValidator(_not_bool)]
+    """Format version: 1, or 2 for the planning model (`planning`, DESIGN.md §7-§8)."""
     name: Text | None = None
     currency: Text = "CNY"
     periods: Periods
@@ -297,6 +353,8 @@ class Instance(Strict):
     policy: Policy = Field(default_factory=Policy)
     scenarios: dict[Id, list[str]] = Field(default_factory=dict)
     """Named lists of overrides (`PATH=VALUE` or `PATH*=FACTOR`), applied with `--scenario`."""
+    planning: Planning | None = None
+    """Years, scenarios and contingencies (version 2 only); default one year, one scenario."""
 
     @field_validator("profiles")
     @classmethod
@@ -311,7 +369,7 @@ SCHEMA_ID = "https://github.com/eastwest/eastwest/schema/instance-v1.json"
 
 
 def json_schema() -> dict[str, Any]:
-    """The JSON Schema of instance files, version 1 (shipped as package data)."""
+    """The JSON Schema of instance files, versions 1 and 2 (shipped as package data)."""
     schema = Instance.model_json_schema(mode="validation")
     return {"$schema": "https://json-schema.org/draft/2020-12/schema", "$id": SCHEMA_ID,
-            **schema, "title": "eastwest instance, version 1"}
+            **schema, "title": "eastwest instance, version 1 or 2"}

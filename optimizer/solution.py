@@ -27,6 +27,7 @@ class FlowTable:
     klass: np.ndarray
     period: np.ndarray
     mw: np.ndarray
+    case: np.ndarray | None = None  # version 2: the operating case of each flow
 
     def __len__(self) -> int:
         return len(self.mw)
@@ -67,6 +68,11 @@ class Solution:
     overrides: list[str] = field(default_factory=list)
     shadow_prices: list[dict[str, Any]] = field(default_factory=list)
     notices: list[Notice] = field(default_factory=list)  # the backend's, worded by the reader
+    version: int = SOLUTION_VERSION  # 2 for a version-2 instance (DESIGN.md §7)
+    plan: dict[str, Any] | None = None  # version 2: years, scenarios, contingencies
+    cases: list[dict[str, Any]] = field(default_factory=list)  # version 2: one per case
+    case_labels: list[tuple[str, str]] = field(default_factory=list)  # (year, scenario)
+    measures: dict[str, Any] | None = None  # version 2: resilience, EVPI, VSS where solved
 
     @property
     def has_values(self) -> bool:
@@ -74,15 +80,9 @@ class Solution:
 
     def to_dict(self) -> dict[str, Any]:
         """The solution JSON, version 1 (DESIGN.md §5)."""
-        f = self.flows
-        flows = [
-            {"region": self.regions[r], "site": self.sites[s], "class": self.classes[k],
-             "period": self.periods[t], "mw": mw}
-            for r, s, k, t, mw in zip(f.region.tolist(), f.site.tolist(), f.klass.tolist(),
-                                      f.period.tolist(), f.mw.tolist(), strict=True)
-        ]
-        return {
-            "version": SOLUTION_VERSION,
+        flows = self.flow_records()
+        out = {
+            "version": self.version,
             "eastwest": __version__,
             "instance": self.instance,
             "overrides": self.overrides,
@@ -106,3 +106,22 @@ class Solution:
             "warnings": self.warnings,
             "notes": self.notes,
         }
+        if self.plan is not None:  # version 2 (DESIGN.md §7)
+            out["planning"] = self.plan
+            out["cases"] = self.cases
+            if self.measures is not None:
+                out["measures"] = self.measures
+        return out
+
+    def flow_records(self) -> list[dict[str, Any]]:
+        f = self.flows
+        rows = zip(f.region.tolist(), f.site.tolist(), f.klass.tolist(), f.period.tolist(),
+                   f.mw.tolist(), strict=True)
+        if f.case is None or not self.case_labels:
+            return [{"region": self.regions[r], "site": self.sites[s],
+                     "class": self.classes[k], "period": self.periods[t], "mw": mw}
+                    for r, s, k, t, mw in rows]
+        labels = [self.case_labels[c] for c in f.case.tolist()]
+        return [{"year": y, "scenario": w, "region": self.regions[r], "site": self.sites[s],
+                 "class": self.classes[k], "period": self.periods[t], "mw": mw}
+                for (y, w), (r, s, k, t, mw) in zip(labels, rows, strict=True)]

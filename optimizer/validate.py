@@ -16,6 +16,7 @@ import numpy as np
 
 from optimizer import geo
 from optimizer.errors import Path, Problem
+from optimizer.plan_check import planning_problems
 from optimizer.schema import Instance, ProfileRef
 from optimizer.series import SeriesValue, expand, n_periods, period_table
 from optimizer.yamlio import LineMap, line_of
@@ -115,6 +116,7 @@ def semantic_problems(instance: Instance, file: str, lines: LineMap,
         for j, sid in enumerate(cor.sites):
             c.known(("network", "corridors", i, "sites", j), sid, site_ids, "site")
 
+    c.problems.extend(planning_problems(instance, file, lines))
     if complete and not any(p.severity == "error" for p in c.problems):
         _check_reachability(c, instance, good_profiles)
     if complete and not any(p.severity == "error" for p in c.problems):

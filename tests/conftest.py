@@ -5,6 +5,9 @@ OR-Tools' own HiGHS crashes the process (see ``ortools_backend.HIGHS_SHADOWED``)
 import pulp at the top; without this, running one of them alone would crash HiGHS tests.
 """
 
+import os
+from collections.abc import Iterator
+
 import pytest
 
 import optimizer.backends  # noqa: F401
@@ -23,3 +26,17 @@ def nothing_solved(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
     monkeypatch.setattr("optimizer.pipeline.compile_instance", sentinel)
     return calls
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _user_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """A run that asks for no output file keeps its solver log in the user cache
+    (``$XDG_CACHE_HOME/eastwest/logs``): a temporary one here, for this process and the
+    ``eastwest`` subprocesses the tests start, never the real one."""
+    saved = os.environ.get("XDG_CACHE_HOME")
+    os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("xdg-cache"))
+    yield
+    if saved is None:
+        os.environ.pop("XDG_CACHE_HOME", None)
+    else:
+        os.environ["XDG_CACHE_HOME"] = saved

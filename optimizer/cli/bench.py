@@ -21,7 +21,7 @@ from optimizer.cli.common import (
     SuiteArg,
     check_jobs,
     check_options,
-    check_writable,
+    check_outputs,
     err_console,
     fail,
     out_console,
@@ -30,6 +30,7 @@ from optimizer.cli.common import (
     usage,
 )
 from optimizer.errors import InstanceError
+from optimizer.report.outputs import Output
 
 if TYPE_CHECKING:
     from optimizer.bench import Suite
@@ -39,7 +40,7 @@ def bench(
     suite_file: SuiteArg,
     only: OnlyOption = None,
     time_limit: CaseTimeLimitOption = None,
-    out: BenchOutOption = Path("reports/bench"),
+    out: BenchOutOption = "reports/bench",
     jobs: CaseJobsOption = 1,
 ) -> None:
     """Run a benchmark suite: instances x solvers, against published optima where given."""
@@ -55,7 +56,9 @@ def bench(
         suite, base = load_suite(suite_file)
     except InstanceError as exc:
         fail(exc.problems, exc.warnings, str(suite_file))
-    check_writable(out)
+    name = safe_name(suite.name)
+    check_outputs([Output("--out", out, True, (f"{name}.md", f"{name}.json"))],
+                  _inputs(suite_file, suite, base))
     total = case_count(suite, only)
     if total == 0:
         usage(f"no case of {suite.name} matches {only!r}")
@@ -63,14 +66,24 @@ def bench(
     rows = order_rows(suite, _run(suite, base, only, overrides, jobs, total))
     table = bench_report.table(suite, rows)
     out_console().print(to_rich(table))
-    name = safe_name(suite.name)
-    write_atomic(out / f"{name}.md", bench_report.markdown(suite, rows, table, jobs))
-    write_atomic(out / f"{name}.json", json.dumps(
+    folder = Path(out)
+    write_atomic(folder / f"{name}.md", bench_report.markdown(suite, rows, table, jobs))
+    write_atomic(folder / f"{name}.json", json.dumps(
         {"suite": suite.name, "eastwest": __version__, "jobs": jobs, "rows": rows},
         indent=1) + "\n")
-    err_console().print(f"results: {escape(str(out / name))}.md and .json")
+    err_console().print(f"results: {escape(str(folder / name))}.md and .json")
     failed = [r for r in rows if r["match"] is False or r["status"] == "error"]
     raise typer.Exit(EXIT_NO_SOLUTION if failed else EXIT_OK)
+
+
+def _inputs(suite_file: Path, suite: Suite, base: Path) -> list[tuple[str, Path]]:
+    """The suite file and the files its cases read: no output may replace one of them."""
+    files = [("the suite file", suite_file)]
+    for case in suite.cases:
+        for given in (case.instance, case.file):
+            if given is not None:
+                files.append((f"a file of case {case.name}", base / given))
+    return files
 
 
 def _run(suite: Suite, base: Path, only: str | None, overrides: dict[str, Any], jobs: int,

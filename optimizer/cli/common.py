@@ -8,7 +8,7 @@ stdout carries results only; progress, logs and warnings go to stderr (:func:`er
 from __future__ import annotations
 
 import logging
-import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
@@ -20,7 +20,8 @@ from rich.markup import escape
 from optimizer.backends.base import SolveOptions, option_words
 from optimizer.backends.options import MAX_THREADS, option_problems, workers_problem
 from optimizer.errors import InstanceError, Problem
-from optimizer.load import Document, load
+from optimizer.load import DEFAULT_INSTANCE, Document, load
+from optimizer.report.outputs import Output, output_problems, written_error
 
 EXIT_OK, EXIT_INTERNAL, EXIT_USAGE, EXIT_NO_SOLUTION, EXIT_NOT_OPTIMAL = 0, 1, 2, 3, 4
 EXIT_INTERRUPTED = 130
@@ -29,14 +30,14 @@ logger = logging.getLogger("optimizer.cli")
 
 
 def err_console() -> Console:
-    return Console(stderr=True, highlight=False)
+    return Console(stderr=True, highlight=False, emoji=False)
 
 
 def out_console() -> Console:
     # results on stdout; when piped, do not squeeze the tables into 80 columns
-    console = Console(highlight=False)
+    console = Console(highlight=False, emoji=False)
     if not console.is_terminal:
-        console = Console(highlight=False, width=160)
+        console = Console(highlight=False, emoji=False, width=160)
     return console
 
 
@@ -81,27 +82,33 @@ def usage_all(messages: list[str]) -> NoReturn:
 
 
 def cannot_write(exc: OSError) -> NoReturn:
-    err_console().print(f"[red]cannot write output:[/] {escape(str(exc))}")
+    """A write that failed after the checks (a disk filled, a reader gone): its file and why,
+    worded, no errno number."""
+    err_console().print(f"[red]{escape(written_error(exc))}[/]", soft_wrap=True)
     raise typer.Exit(EXIT_USAGE)
 
 
-def unwritable(folder: Path) -> str | None:
-    """Why files cannot be created in ``folder`` (created if missing), or None."""
-    probe = folder.absolute()
-    while not probe.exists():
-        probe = probe.parent
-    if not probe.is_dir():
-        return f"{probe} is not a folder"
-    if not os.access(probe, os.W_OK | os.X_OK):
-        return f"{probe} is not writable"
-    return None
+def check_outputs(outputs: Sequence[Output], inputs: Sequence[tuple[str, str | Path]]) -> None:
+    """Exit 2 before any work, listing every output that cannot be written or would replace
+    an input (``inputs``: each input file with what it is)."""
+    problems = output_problems(outputs, inputs)
+    if problems:
+        err = err_console()
+        for problem in problems:
+            err.print(f"[red]error[/]  {escape(problem)}", highlight=False, soft_wrap=True)
+        n = len(problems)
+        err.print(f"[bold red]{n} problem{'s' if n > 1 else ''} with the outputs; nothing "
+                  "was written.[/]")
+        raise typer.Exit(EXIT_USAGE)
 
 
-def check_writable(folder: Path) -> None:
-    """Exit 2 before any work when nothing could be written into ``folder``."""
-    problem = unwritable(folder)
-    if problem:
-        usage(f"cannot write into {folder}: {problem}")
+def instance_input(instance: Path | None) -> tuple[str, Path]:
+    """The instance file as an input of :func:`check_outputs` (the shipped one by default)."""
+    if instance is not None:
+        return ("the instance file", instance)
+    from optimizer import data
+
+    return ("the national instance", Path(data.__file__).parent / DEFAULT_INSTANCE)
 
 
 def safe_name(name: str) -> str:
@@ -121,12 +128,13 @@ def load_document(instance: Path | None, overrides: list[str] | None = None,
         fail(exc.problems, exc.warnings, str(instance or "the national instance"))
 
 
-def check_options(options: SolveOptions) -> None:
+def check_options(options: SolveOptions, more: Sequence[str] = ()) -> None:
     """Exit 2 before any work when an option is out of its range or names an unknown backend
-    or solver (:func:`optimizer.backends.options.option_problems`), every problem at once."""
-    problems = option_problems(options)
-    if problems:
-        usage_all([notice.words(flag_words) for notice in problems])
+    or solver (:func:`optimizer.backends.options.option_problems`), or for ``more`` problems
+    the caller found, every problem at once."""
+    problems = [notice.words(flag_words) for notice in option_problems(options)]
+    if problems or more:
+        usage_all([*problems, *more])
 
 
 def check_jobs(jobs: int) -> None:
@@ -151,7 +159,8 @@ SetOption = Annotated[list[str] | None, typer.Option(
          "sites\\[*].price*=1.2 (repeatable).")]
 ScenarioOption = Annotated[str | None, typer.Option(
     "--scenario", metavar="A,B", help="Apply the instance's named scenarios, in order.")]
-OutputOption = Annotated[Path, typer.Option("-o", "--output", help="Instance file to write.")]
+OutputOption = Annotated[str, typer.Option("-o", "--output", metavar="PATH",
+                                            help="Instance file to write.")]
 
 # solve
 BackendOption = Annotated[str, typer.Option(help="ortools or pulp.")]
@@ -169,21 +178,27 @@ PeriodJobsOption = Annotated[int | None, typer.Option(
     help="Worker processes for the period LPs (default: one per core when the LP has "
          "100,000 variables or more; 1: solve them in this process; at most 4 per core).")]
 JsonOption = Annotated[str | None, typer.Option(
-    "--json", help="Write the solution JSON to PATH ('-': stdout).")]
-CsvOption = Annotated[Path | None, typer.Option("--csv", help="Write tidy CSV tables into DIR.")]
-ReportOption = Annotated[Path | None, typer.Option(
-    "--report", help="Write a Markdown report to PATH.md.")]
+    "--json", metavar="PATH", help="Write the solution JSON to PATH ('-': stdout).")]
+CsvOption = Annotated[str | None, typer.Option("--csv", metavar="DIR",
+                                               help="Write tidy CSV tables into DIR.")]
+ReportOption = Annotated[str | None, typer.Option(
+    "--report", metavar="PATH", help="Write a Markdown report to PATH.md.")]
 SensitivityOption = Annotated[bool, typer.Option(
     "--sensitivity", help="List the binding constraints ranked by shadow price, in plain "
                           "words, and the cost of each class's latency budget (re-solves "
                           "with the limit relaxed by 5 ms).")]
-SolvePlotsOption = Annotated[Path | None, typer.Option(
-    "--plots", help="Draw a flow map, site load profiles and the cost breakdown (PNG and "
-                    "SVG) into DIR; the Markdown report embeds them.")]
+SolvePlotsOption = Annotated[str | None, typer.Option(
+    "--plots", metavar="DIR",
+    help="Draw a flow map, site load profiles and the cost breakdown (PNG and SVG) into DIR; "
+         "the Markdown report embeds them.")]
 LogOption = Annotated[bool, typer.Option("--log", help="Show the solver log on stderr.")]
 DecomposeOption = Annotated[bool, typer.Option(
     "--decompose/--no-decompose",
     help="Solve one LP per period when no constraint couples periods (exact).")]
+StrategyOption = Annotated[str, typer.Option(
+    help="How the LP is solved: auto, monolithic (the backend, by period where the periods are "
+         "independent) or colgen (column generation over the flow columns: exact, for LPs "
+         "whose periods are coupled).")]
 PruneOption = Annotated[bool, typer.Option(
     "--prune/--no-prune",
     help="Leave out arcs no optimal solution needs: dearer than unmet demand, or dominated "
@@ -199,7 +214,8 @@ SuiteArg = Annotated[Path, typer.Argument(metavar="SUITE", help="Suite file (YAM
 OnlyOption = Annotated[str | None, typer.Option(help="Only cases whose name contains this.")]
 CaseTimeLimitOption = Annotated[float | None, typer.Option(
     "--time-limit", help="Seconds per case (overrides the suite).")]
-BenchOutOption = Annotated[Path, typer.Option(help="Folder for the Markdown and JSON results.")]
+BenchOutOption = Annotated[str, typer.Option(metavar="DIR",
+                                             help="Folder for the Markdown and JSON results.")]
 CaseJobsOption = Annotated[int, typer.Option(
     "--jobs", "-j", min=1, help="Cases solved at a time, each in its own process (at most 4 "
     "per core).")]
@@ -224,8 +240,9 @@ PointsOption = Annotated[int, typer.Option(
 ServiceOption = Annotated[str, typer.Option(
     help="held: unmet energy at most the cost optimum's at every point; free: dropping "
          "demand is allowed at its penalty.")]
-OutOption = Annotated[Path | None, typer.Option(
-    "--out", help="Results folder (default: reports/studies/<name>/).", show_default=False)]
+OutOption = Annotated[str | None, typer.Option(
+    "--out", metavar="DIR", help="Results folder (default: reports/studies/<name>/).",
+    show_default=False)]
 StudyBackendOption = Annotated[str | None, typer.Option(
     help="ortools or pulp (default: the study's, else ortools).", show_default=False)]
 StudySolverOption = Annotated[str | None, typer.Option(
@@ -258,7 +275,7 @@ QuietOption = Annotated[bool, typer.Option("-q", "--quiet", help="No tables on t
 CLI_FLAGS = {
     "backend": "--backend", "solver": "--solver", "time_limit": "--time-limit", "gap": "--gap",
     "threads": "--threads", "log": "--log", "decompose": "--decompose", "workers": "--jobs",
-    "prune": "--prune",
+    "prune": "--prune", "strategy": "--strategy",
 }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -15,6 +16,8 @@ from optimizer.cli.common import (
     OutputOption,
     ScenarioOption,
     SetOption,
+    cannot_write,
+    check_outputs,
     err_console,
     fail,
     load_document,
@@ -23,6 +26,7 @@ from optimizer.cli.common import (
     usage,
 )
 from optimizer.errors import InstanceError
+from optimizer.report.outputs import Output
 
 
 def validate(
@@ -32,12 +36,26 @@ def validate(
 ) -> None:
     """Check an instance and list every problem at once (exit 2 if there is one)."""
     document = load_document(instance, set_, scenario)
-    report_problems([], list(document.warnings), document.file)
+    warnings = list(document.warnings)
     inst = document.instance
+    cases = ""
+    if inst.planning is not None:  # every case's data, validated and compiled (DESIGN.md §7)
+        from optimizer.cases import build_plan
+
+        try:
+            plan = build_plan(document)
+        except InstanceError as exc:
+            fail(exc.problems, exc.warnings, document.file)
+        warnings = [*warnings, *(p for p in plan.warnings if p not in warnings)]
+        if plan.unsurvivable:
+            fail([replace(p, file=document.file, line=document.line(p.path))
+                  for p in plan.unsurvivable], warnings, document.file)
+        cases = f", {len(plan.cases)} operating cases"
+    report_problems([], warnings, document.file)
     out_console().print(
         f"{document.file}: valid ({len(inst.regions)} regions, {len(inst.sites)} sites, "
-        f"{len(inst.classes)} classes"
-        + (f", {len(document.warnings)} warnings" if document.warnings else "") + ")"
+        f"{len(inst.classes)} classes{cases}"
+        + (f", {len(warnings)} warnings" if warnings else "") + ")"
     )
 
 
@@ -53,8 +71,9 @@ def import_(
 
     if fmt not in FORMATS:
         usage(f"FORMAT must be one of {', '.join(FORMATS)}, not {fmt!r}")
+    check_outputs([Output("-o", output)], [("the benchmark file", file)])
     try:
-        data = import_file(fmt, file, capacity, output.stem)
+        data = import_file(fmt, file, capacity, Path(output).stem)
     except InstanceError as exc:
         fail(exc.problems, exc.warnings, str(file))
     _write_instance(output, data, f"imported by `eastwest import {fmt} {file}"
@@ -74,6 +93,7 @@ def generate(
     """Write a realistic generated instance of any size (deterministic for a seed)."""
     from optimizer.generate import generate as make
 
+    check_outputs([Output("-o", output)], [])
     data = make(regions, sites, periods, classes, seed)
     _write_instance(output, data, f"eastwest generate --regions {regions} --sites {sites} "
                     f"--periods {periods} --classes {classes} --seed {seed}")
@@ -87,17 +107,17 @@ def schema() -> None:
     sys.stdout.write(json.dumps(json_schema(), indent=2) + "\n")
 
 
-def _write_instance(output: Path, data: dict[str, Any], origin: str) -> None:
-    """``data`` as YAML, after a line pointing editors at the JSON Schema and one saying where
-    it came from."""
-    import yaml
-
+def _write_instance(output: str, data: dict[str, Any], origin: str) -> None:
+    """``data`` as YAML that reads back as ``data`` (``yamlio.dump_yaml``), after a line
+    pointing editors at the JSON Schema and one saying where it came from."""
     from optimizer.report.files import write_atomic
+    from optimizer.yamlio import dump_yaml
 
-    header = f"# yaml-language-server: $schema={_schema_hint(output)}\n# {origin}\n"
-    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
-    write_atomic(output, header + yaml.dump(data, Dumper=dumper, sort_keys=False,
-                                            default_flow_style=None, width=100))
+    header = f"# yaml-language-server: $schema={_schema_hint(Path(output))}\n# {origin}\n"
+    try:
+        write_atomic(output, header + dump_yaml(data))
+    except OSError as exc:
+        cannot_write(exc)
 
 
 def _schema_hint(output: Path) -> str:

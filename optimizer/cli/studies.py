@@ -51,7 +51,7 @@ from optimizer.cli.common import (
     cannot_write,
     check_jobs,
     check_options,
-    check_writable,
+    check_outputs,
     err_console,
     fail,
     out_console,
@@ -64,8 +64,15 @@ from optimizer.errors import InstanceError
 from optimizer.records.inputs import Base, Study
 from optimizer.records.results import PointResult
 from optimizer.report.console import to_rich
+from optimizer.report.outputs import Output
 from optimizer.report.studies import failure_lines, pareto_table, sweep_tables
-from optimizer.report.study_files import Written, write_pareto, write_sweep
+from optimizer.report.study_files import (
+    STUDY_FILES,
+    STUDY_FOLDERS,
+    Written,
+    write_pareto,
+    write_sweep,
+)
 from optimizer.report.tables import Table
 from optimizer.studies.base import parameter_problems, prepare_base
 from optimizer.studies.pareto import SECOND_OBJECTIVES, run_pareto
@@ -104,6 +111,14 @@ def _base(instance: Path | None, scenarios: list[str], overrides: list[str]) -> 
         return prepare_base(instance, scenarios, overrides)
     except InstanceError as exc:
         fail(exc.problems, exc.warnings, str(instance or "the national instance"))
+
+
+def _out(out: str | None, name: str, inputs: list[tuple[str, str | Path]]) -> Path:
+    """The results folder (default ``reports/studies/<name>/``), checked with the files and
+    folders a study writes into it before any point is solved (exit 2 listing each problem)."""
+    folder = out if out is not None else str(Path("reports") / "studies" / safe_name(name))
+    check_outputs([Output("--out", folder, True, STUDY_FILES, STUDY_FOLDERS)], inputs)
+    return Path(folder)
 
 
 @contextlib.contextmanager
@@ -242,17 +257,19 @@ def sweep(
     else:
         study, base = _study_form(study_file, set_, scenario, max_points)
     options = _options(backend, solver, time_limit, gap, study)
-    out = out if out is not None else Path("reports") / "studies" / safe_name(study.name)
-    check_writable(out)
+    inputs: list[tuple[str, str | Path]] = [("the instance file", base.file)]
+    if not vary and study_file is not None:  # with --vary, STUDY is the instance
+        inputs.append(("the study file", study_file))
+    folder = _out(out, study.name, inputs)
     try:
         with _runner(jobs, dask) as runner, _progress() as progress:
-            result = run_sweep(study, base, options, out, runner, _Bar(progress, study.name),
+            result = run_sweep(study, base, options, folder, runner, _Bar(progress, study.name),
                                use_cache=not no_cache, solutions=solutions)
             description = runner.description
-        written = write_sweep(result, out, plots=plots)
+        written = write_sweep(result, folder, plots=plots)
     except OSError as exc:
         cannot_write(exc)
-    _finish(written, out, result.results, result.seconds, description,
+    _finish(written, folder, result.results, result.seconds, description,
             None if quiet else sweep_tables(result))
 
 
@@ -334,16 +351,15 @@ def pareto(
     options = _options(backend, solver, time_limit, gap)
     base = _base(instance, scenario_names(scenario), set_ or [])
     study_name = safe_name(name or f"{base.name}-pareto-{second}")
-    out = out if out is not None else Path("reports") / "studies" / study_name
-    check_writable(out)
+    folder = _out(out, study_name, [("the instance file", base.file)])
     try:
         with _runner(jobs, dask) as runner, _progress() as progress:
-            result = run_pareto(base, second, points, options, out, runner,
+            result = run_pareto(base, second, points, options, folder, runner,
                                 _Bar(progress, study_name), use_cache=not no_cache,
                                 service=held)
             description = runner.description
-        written = write_pareto(result, out, plots=plots)
+        written = write_pareto(result, folder, plots=plots)
     except OSError as exc:
         cannot_write(exc)
-    _finish(written, out, [p.result for p in result.results], result.seconds, description,
+    _finish(written, folder, [p.result for p in result.results], result.seconds, description,
             None if quiet else [pareto_table(result)])

@@ -18,7 +18,7 @@ from optimizer.model import FAMILIES
 from optimizer.validate import BYTES_PER_NONZERO, HEADROOM, available_bytes
 
 __all__ = ["BYTES_PER_NONZERO", "HEADROOM", "SizeEstimate", "available_bytes", "check_size",
-           "estimate"]
+           "check_sizes", "estimate"]
 
 
 
@@ -53,4 +53,21 @@ def check_size(arrays: Arrays, available: int | None = None) -> SizeEstimate:
             f"{budget / 2**30:,.1f} GB are available ({shape['R']} regions x {shape['S']} "
             f"sites x {shape['T']} periods, {shape['A']:,} arcs after latency pruning). "
             "Use fewer periods or regions, or tighter latency limits / allowed_sites.")
+    return est
+
+
+def check_sizes(cases: list[Arrays], available: int | None = None) -> SizeEstimate:
+    """The planning model's estimate, the sum over its cases' (DESIGN.md §7); raises like
+    :func:`check_size` if it would not fit."""
+    if len(cases) == 1:
+        return check_size(cases[0], available)
+    parts = [estimate(a) for a in cases]
+    est = SizeEstimate(sum(p.variables for p in parts), sum(p.nonzeros for p in parts),
+                       sum(p.bytes for p in parts))
+    budget = int((available_bytes() if available is None else available) * HEADROOM)
+    if est.bytes > budget:
+        raise UsageError(
+            f"this plan would not fit in memory: {est.describe()} over its {len(cases)} "
+            f"operating cases, and {budget / 2**30:,.1f} GB are available. Use fewer years, "
+            "scenarios or contingencies, or fewer periods per case.")
     return est

@@ -9,8 +9,9 @@ from rich.table import Table as RichTable
 
 from optimizer.backends.base import Status, option_words
 from optimizer.interpret import Solution
+from optimizer.report.contents import all_tables
 from optimizer.report.notices import OptionNamer, word_notices
-from optimizer.report.tables import Table, all_tables, policy_lines, summary
+from optimizer.report.tables import Table, policy_lines, summary
 
 STATUS_STYLE = {
     Status.OPTIMAL: "bold green", Status.FEASIBLE: "bold yellow",

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from optimizer.backends.base import option_words
 from optimizer.interpret import Solution
+from optimizer.report.contents import all_tables
 from optimizer.report.notices import OptionNamer, word_notices
-from optimizer.report.tables import Table, all_tables, policy_lines, summary
+from optimizer.report.tables import Table, policy_lines, summary
 
 
 def _escape(cell: str) -> str:

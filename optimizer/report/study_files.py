@@ -22,6 +22,10 @@ from optimizer.report.studies import (
 )
 from optimizer.report.study_plots import PLOTS_HINT, pareto_plot, plots_available, sweep_plots
 
+STUDY_FILES = ("results.csv", "results.md", "study.json")
+"""The files a study writes into its folder, besides its folders ``STUDY_FOLDERS``."""
+STUDY_FOLDERS = ("points", "solutions", "plots")
+
 
 @dataclass
 class Written:

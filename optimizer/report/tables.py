@@ -64,7 +64,8 @@ def summary(sol: Solution, log_path: str | None = None) -> list[tuple[str, str]]
         ("instance", sol.instance),
         ("status", sol.status.value + (f" ({sol.message})" if sol.status is not Status.OPTIMAL
                                        and sol.message else "")),
-        ("objective", money(sol.objective, sol.currency) + " a year"
+        ("objective", money(sol.objective, sol.currency)
+         + (" a year" if sol.plan is None else ", discounted over the horizon")
          if sol.objective is not None else "n/a"),
     ]
     if sol.gap is not None and sol.status is not Status.OPTIMAL:
@@ -188,7 +189,7 @@ def load_profiles(sol: Solution) -> Table:
 
 
 def build(sol: Solution) -> Table | None:
-    if not sol.build_table:
+    if not sol.build_table or sol.plan is not None:  # version 2: report.planning.build_plan
         return None
     rows = [[b["site"], "open site" if b["option"] is None else b["option"],
              str(b["units"]), f"{b['capacity_mw']:,.0f}", money(b["annual_cost"], sol.currency)]
@@ -265,11 +266,3 @@ def _zone_share(sol: Solution, zone: str) -> float | None:
     total = float(sol.region_site_mwh.sum())
     mask = np.array([z == zone for z in sol.site_zone])
     return float(sol.region_site_mwh[:, mask].sum()) / total if total > 0 else 0.0
-
-
-def all_tables(sol: Solution) -> list[Table]:
-    if not sol.has_values:
-        return []
-    tables = [costs(sol), build(sol), sites(sol), flow_matrix(sol), classes(sol),
-              load_profiles(sol), corridors(sol), totals(sol)]
-    return [t for t in tables if t is not None]

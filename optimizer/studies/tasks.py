@@ -76,8 +76,9 @@ def kpis(sol: Solution, arrays: Arrays) -> Kpis | None:
         decidable = arrays.candidate.copy()
         decidable[arrays.exp_site] = True
         built = {arrays.sites[s]: 0.0 for s in np.flatnonzero(decidable)}
-        for b in sol.build_table:
-            built[b["site"]] = built.get(b["site"], 0.0) + float(b["capacity_mw"])
+        for b in sol.build_table:  # a plan (version 2): what is new over the years
+            mw = b["new_mw"] if sol.plan is not None else b["capacity_mw"]
+            built[b["site"]] = built.get(b["site"], 0.0) + float(mw)
     return Kpis(
         objective=sol.objective,
         cost=float(sum(sol.costs.values())),
@@ -86,7 +87,8 @@ def kpis(sol: Solution, arrays: Arrays) -> Kpis | None:
         renewable_share=float(sol.totals["renewable_share"]),
         unmet_mwh=float(sol.totals["unmet_mwh"]),
         served_mwh=float(sol.totals["served_mwh"]),
-        demand_mwh=float(sum(k["demand_mwh"] for k in sol.class_table)),
+        demand_mwh=float(sum(k["demand_mwh"] for k in sol.class_table)) if sol.plan is None
+        else float(sol.totals["served_mwh"] + sol.totals["unmet_mwh"]),  # a plan: expected
         west_share=(float(sol.region_site_mwh[:, west].sum()) / total if total > 0 else 0.0)
         if west else None,
         latency_ms={k["id"]: k["mean_latency_ms"] for k in sol.class_table},

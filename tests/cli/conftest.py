@@ -72,7 +72,7 @@ def run_subprocess(run_eastwest: Runner, tmp_path: Path) -> Runner:
     """``run_subprocess(args, cwd=None, timeout=120)``: the console script in a subprocess.
 
     The default working directory is a fresh temporary folder, so that side files
-    (``reports/logs/``) never land in the repository.
+    (a study's ``reports/studies/``) never land in the repository.
     """
     workdir = tmp_path / "cwd"
     workdir.mkdir()

@@ -178,16 +178,25 @@ def test_json_to_stdout_is_the_only_thing_on_stdout(run_subprocess) -> None:
     assert "Annual cost by category" in ran.stderr  # the human report moved to stderr
 
 
-@pytest.mark.parametrize("args", [["--backend", "ortools", "--solver", "clp"],
-                                  ["--backend", "ortools", "--solver", "highs"],
-                                  ["--backend", "pulp", "--solver", "cbc"]],
-                         ids=["clp", "highs", "pulp-cbc"])
-def test_solver_log_never_leaks_into_stdout(args: list[str], run_subprocess) -> None:
+# (solver options, a line that solver writes in its log and eastwest itself never does)
+SOLVER_LOGS = {"clp": (["--backend", "ortools", "--solver", "clp"], "Clp0032I Optimal objective"),
+               "highs": (["--backend", "ortools", "--solver", "highs"], "Running HiGHS"),
+               "pulp-cbc": (["--backend", "pulp", "--solver", "cbc"], "Welcome to the CBC")}
+
+
+@pytest.mark.parametrize("solver", list(SOLVER_LOGS))
+def test_solver_log_never_leaks_into_stdout(solver: str, run_subprocess) -> None:
+    """--log shows the solver's own log on stderr (and only there); without it, it is not."""
+    args, banner = SOLVER_LOGS[solver]
     ran = run_subprocess(["solve", TINY, *args, "--log", "--json", "-"])
     assert ran.code == 0, ran.stderr
     _no_traceback(ran)
     assert json.loads(ran.stdout)["status"] == "optimal"
-    assert ran.stderr.strip(), "--log shows the solver log on stderr"
+    assert banner in ran.stderr, "--log shows the solver log on stderr"
+    quiet = run_subprocess(["solve", TINY, *args, "--json", "-"])
+    assert quiet.code == 0, quiet.stderr
+    assert json.loads(quiet.stdout)["status"] == "optimal"
+    assert banner not in quiet.both
 
 
 def test_quiet_prints_nothing_on_stdout(run_subprocess) -> None:
@@ -253,17 +262,19 @@ def test_unwritable_output_path_is_not_an_internal_error(tmp_path: Path,
     assert str(blocker) in ran.stderr
 
 
-def test_solve_without_argument_solves_the_national_instance(run_subprocess,
-                                                             tmp_path: Path) -> None:
-    ran = run_subprocess(["solve"], cwd=tmp_path)
+def test_solve_without_argument_solves_the_national_instance(
+        run_subprocess, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    ran = run_subprocess(["solve"], cwd=tmp_path / "cwd")
     assert ran.code == 0, ran.stderr
     _no_traceback(ran)
     assert "optimal" in ran.stdout
     assert "china-national" in ran.stdout
-    # no output file asked for: the solver log and run.json go to reports/logs/
-    logs = tmp_path / "reports" / "logs"
+    # no output file asked for: the solver log and run.json go to the user cache, not the cwd
+    logs = tmp_path / "cache" / "eastwest" / "logs"
     assert list(logs.glob("*.solver.log"))
     assert list(logs.glob("*.run.json"))
+    assert list((tmp_path / "cwd").iterdir()) == []
     assert _tmp_files(tmp_path) == []
 
 

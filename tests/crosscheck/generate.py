@@ -6,6 +6,8 @@ the LP features of the model (no deferral, corridors, carbon cap, renewable floo
 sites, expansions or single assignment). ``random_instance_full(seed)`` adds those, alone (every
 third seed, in turn) and combined, on at most 4 regions, 4 sites, 3 classes and 4 periods, with
 binding caps calibrated on the reference optimum (see ``_calibrate``).
+``random_instance_build(seed)`` turns the latter into a MIP whose hard demand exceeds the
+existing sites' capacity (``hard_need``), so that sites must be opened or expansions built.
 
 ``features(data)`` names the features an instance uses (``alone:F`` / ``combined:F`` for the
 new ones), ``outcome_features(result)`` those its reference optimum shows (a binding power cap,
@@ -675,26 +677,9 @@ def _full_instance(seed: int) -> dict[str, Any]:
             site["power_cap_mw"] = round(capacity * pue_peak * float(rng.uniform(0.5, 1.2)), 1)
         sites.append(site)
     if "candidate_site" in plan:
-        for j in _subset(rng, S):
-            # from a twentieth to twice the site's value at a typical price: some open, some not
-            value = sites[j]["capacity_mw"] * annual_hours * PLANNING_PRICE
-            sites[j]["open_cost"] = _sig(value * float(np.exp(rng.uniform(np.log(0.05), 0.7))))
+        _add_candidates(rng, sites, annual_hours)
     if "expansion" in plan:
-        for j in _subset(rng, S):
-            options = []
-            for name in ("hall", "pod")[: int(rng.integers(1, 3))]:
-                size = max(2.0, round(sites[j]["capacity_mw"] * float(rng.uniform(0.2, 0.7))))
-                option: dict[str, Any] = {
-                    "id": name,
-                    "size_mw": size,
-                    "annual_cost": _sig(
-                        size * annual_hours * PLANNING_PRICE * float(rng.uniform(0.05, 1.0))
-                    ),
-                }
-                if rng.random() < 0.7:
-                    option["max_units"] = int(rng.integers(1, 4))
-                options.append(option)
-            sites[j]["expansions"] = options
+        _add_expansions(rng, sites, annual_hours)
     data["sites"] = sites
 
     network: dict[str, Any] = {}
@@ -720,6 +705,37 @@ def _full_instance(seed: int) -> dict[str, Any]:
                 klass.pop("data_gb_per_mwh", None)
     _calibrate(rng, data, plan, bool(hard))
     return data
+
+
+def _add_candidates(
+    rng: np.random.Generator, sites: list[dict[str, Any]], annual_hours: float
+) -> None:
+    """Make a non-empty random subset of the sites candidates (an ``open_cost``)."""
+    for j in _subset(rng, len(sites)):
+        # from a twentieth to twice the site's value at a typical price: some open, some not
+        value = sites[j]["capacity_mw"] * annual_hours * PLANNING_PRICE
+        sites[j]["open_cost"] = _sig(value * float(np.exp(rng.uniform(np.log(0.05), 0.7))))
+
+
+def _add_expansions(
+    rng: np.random.Generator, sites: list[dict[str, Any]], annual_hours: float
+) -> None:
+    """Give a non-empty random subset of the sites one or two expansion options."""
+    for j in _subset(rng, len(sites)):
+        options = []
+        for name in ("hall", "pod")[: int(rng.integers(1, 3))]:
+            size = max(2.0, round(sites[j]["capacity_mw"] * float(rng.uniform(0.2, 0.7))))
+            option: dict[str, Any] = {
+                "id": name,
+                "size_mw": size,
+                "annual_cost": _sig(
+                    size * annual_hours * PLANNING_PRICE * float(rng.uniform(0.05, 1.0))
+                ),
+            }
+            if rng.random() < 0.7:
+                option["max_units"] = int(rng.integers(1, 4))
+            options.append(option)
+        sites[j]["expansions"] = options
 
 
 def _subset(rng: np.random.Generator, n: int) -> list[int]:
@@ -853,3 +869,91 @@ def _calibrate(
             if "min_renewable_share" in policy:
                 policy["min_renewable_share"] = math.floor(policy["min_renewable_share"] * 50) / 100
         raise AssertionError("could not make the instance feasible")
+
+
+# --------------------------------------------------------------------------------------------
+# Hard demand above the existing capacity: opening or building is needed
+# --------------------------------------------------------------------------------------------
+
+BUILD_SHARE = (0.15, 0.6)  # the peak hard demand: existing capacity plus this share of the rest
+
+
+def random_instance_build(seed: int) -> dict[str, Any]:
+    """``random_instance_full(seed)`` made into a MIP whose hard demand the existing sites
+    cannot serve: some candidate sites opened or expansions built are needed.
+
+    The hard classes (a non-empty random subset) lose their latency limit, residency, data,
+    deferral and single assignment (each can be served anywhere, in its period, split), and
+    their demand is scaled so that its peak over the periods is the existing capacity plus
+    ``BUILD_SHARE`` of what candidate sites and expansions (at their ``max_units``) can add.
+    Power caps, the carbon cap and the renewable floor are dropped, so the hard demand always
+    fits. The other classes stay as they were (soft, deferrable, single, on corridors).
+    Returns a fresh dict on every call.
+    """
+    return copy.deepcopy(_build_instance(seed))
+
+
+@functools.cache
+def _build_instance(seed: int) -> dict[str, Any]:
+    data = random_instance_full(seed)
+    rng = np.random.default_rng([seed, 4242])
+    data["name"] = f"build-{seed}"
+    policy = data.get("policy", {})
+    policy.pop("carbon_cap_t", None)
+    policy.pop("min_renewable_share", None)
+    sites = data["sites"]
+    for site in sites:
+        site.pop("power_cap_mw", None)
+    _, hours, weights = read_periods(data["periods"])
+    annual_hours = sum(h * w for h, w in zip(hours, weights, strict=True))
+    if not any("open_cost" in site for site in sites) or rng.random() < 0.3:
+        _add_candidates(rng, sites, annual_hours)
+    if not any(site.get("expansions") for site in sites) and rng.random() < 0.6:
+        _add_expansions(rng, sites, annual_hours)
+    hard = [data["classes"][k]["id"] for k in _subset(rng, len(data["classes"]))]
+    for klass in data["classes"]:
+        if klass["id"] in hard:
+            for key in ("max_latency_ms", "allowed_sites", "data_gb_per_mwh",
+                        "max_delay_periods", "assignment"):
+                klass.pop(key, None)
+            klass["unmet_penalty"] = None
+    regions = data["regions"]
+    if not any(cid in region["demand"] for cid in hard for region in regions):
+        regions[0]["demand"][hard[0]] = 20.0
+    d = read_instance(data)
+    existing = sum(site["capacity_mw"] for site in sites if "open_cost" not in site)
+    extra = sum(site["capacity_mw"] for site in sites if "open_cost" in site) + sum(
+        option.size * option.max_units for options in d.expansions for option in options
+    )
+    peak = max(
+        sum(d.demand[r][d.classes.index(cid)][t] for r in range(len(regions)) for cid in hard)
+        for t in range(len(d.periods))
+    )
+    factor = (existing + extra * float(rng.uniform(*BUILD_SHARE))) / peak
+    for region in regions:
+        for cid in hard:
+            if cid in region["demand"]:
+                region["demand"][cid] = _scaled(region["demand"][cid], factor)
+    return data
+
+
+def _scaled(series: Any, factor: float) -> Any:
+    """A demand series (number, list or profile with mean or max) times ``factor``, rounded."""
+    if isinstance(series, int | float):
+        return round(series * factor, 2)
+    if isinstance(series, list):
+        return [round(value * factor, 2) for value in series]
+    return {key: round(value * factor, 2) if key in ("mean", "max") else value
+            for key, value in series.items()}
+
+
+def hard_need(data: dict[str, Any]) -> list[float]:
+    """Per period, the hard non-deferrable demand less the existing sites' capacity: what
+    opened candidate sites and built expansions must supply (read from the data alone)."""
+    d = read_instance(data)
+    existing = sum(c for c, cost in zip(d.capacity, d.open_cost, strict=True) if cost is None)
+    hard = [k for k in range(len(d.classes)) if d.penalty[k] is None and d.max_delay[k] == 0]
+    return [
+        sum(d.demand[r][k][t] for r in range(len(d.regions)) for k in hard) - existing
+        for t in range(len(d.periods))
+    ]

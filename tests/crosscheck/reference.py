@@ -47,6 +47,10 @@ against the package's module docstrings under ``optimizer/model/``, read only fo
   closed site carries no load anyway); an existing site's expansions need no open decision
   (``o = 1``: the row ``n <= max_units*o`` is the variable's bound); ``max_units`` defaults to 1.
 
+``solve_full(..., fixed=Fixed(...))`` holds the integer decisions at given values (the LP of the
+MIP with its integers fixed, from which the package reads a MIP's shadow prices);
+``decisions(solution_json, data)`` reads them from the package's solution JSON.
+
 The package also adds the "valid inequality" ``x <= d*o`` at candidate sites; this model does
 not (DESIGN.md has no such row). For deferrable classes it is not valid: catching up a backlog
 needs ``x > d[t]``. ``solve_full(..., valid_inequality=True)`` adds it, to diagnose that.
@@ -356,10 +360,34 @@ def _solver(pulp: Any, name: str) -> Any:
     raise ValueError(f"unknown reference solver {name!r}")
 
 
+@dataclass(frozen=True)
+class Fixed:
+    """Values for the integer decisions: ``o`` per candidate site, ``n`` per (site, option),
+    ``y`` per (region, site, class) of a single class (missing: 0). With them the model is the
+    LP of the MIP with its integers fixed (what a MIP's shadow prices are read from)."""
+
+    o: dict[int, float] = field(default_factory=dict)
+    n: dict[tuple[int, int], float] = field(default_factory=dict)
+    y: dict[tuple[int, int, int], float] = field(default_factory=dict)
+
+
+def _decision(pulp: Any, name: str, upper: float, value: float | None) -> Any:
+    """An integer decision in [0, upper], or a continuous variable fixed at ``value``."""
+    if value is None:
+        return pulp.LpVariable(name, lowBound=0, upBound=upper, cat=pulp.LpInteger)
+    return pulp.LpVariable(name, lowBound=value, upBound=value)
+
+
 def solve_full(
-    data: dict[str, Any], solver: str = "cbc", *, valid_inequality: bool = False
+    data: dict[str, Any],
+    solver: str = "cbc",
+    *,
+    valid_inequality: bool = False,
+    fixed: Fixed | None = None,
 ) -> Result:
     """Build the model element by element, solve it (CBC by default), read every variable back.
+
+    ``fixed`` holds the integer decisions at given values (an LP: see :class:`Fixed`).
 
     ``valid_inequality`` adds ``x[r,s,k,t] <= d[r,k,t]*o[s]`` at candidate sites, as the package
     does by default. It is off unless asked for: DESIGN.md has no such row, and this switch
@@ -402,19 +430,20 @@ def solve_full(
     o: dict[int, pulp.LpVariable] = {}
     for s in range(S):
         if d.open_cost[s] is not None:
-            o[s] = pulp.LpVariable(f"o_{s}", cat=pulp.LpBinary)
+            o[s] = _decision(pulp, f"o_{s}", 1, None if fixed is None else fixed.o[s])
     n: dict[tuple[int, int], pulp.LpVariable] = {}
     for s in range(S):
         for e, option in enumerate(d.expansions[s]):
-            n[s, e] = pulp.LpVariable(
-                f"n_{s}_{e}", lowBound=0, upBound=option.max_units, cat=pulp.LpInteger
+            n[s, e] = _decision(
+                pulp, f"n_{s}_{e}", option.max_units, None if fixed is None else fixed.n[s, e]
             )
     y: dict[tuple[int, int, int], pulp.LpVariable] = {}
     for r in range(R):
         for s in range(S):
             for k in range(K):
                 if d.single[k] and d.arc(r, s, k):
-                    y[r, s, k] = pulp.LpVariable(f"y_{r}_{s}_{k}", cat=pulp.LpBinary)
+                    value = None if fixed is None else fixed.y.get((r, s, k), 0.0)
+                    y[r, s, k] = _decision(pulp, f"y_{r}_{s}_{k}", 1, value)
 
     # (1) demand: non-deferrable in MW, deferrable in MWh with the backlog
     infeasible = False
@@ -580,3 +609,32 @@ def solve(data: dict[str, Any]) -> tuple[str, float | None, dict[str, float]]:
     """(PuLP status string, objective, per-category costs) of the reference model."""
     result = solve_full(data)
     return result.status, result.objective, result.costs
+
+
+def decisions(solution: dict[str, Any], d: Data) -> Fixed:
+    """The integer decisions of a solution JSON (DESIGN.md §4: ``sites[].open``, ``build``,
+    ``flows``), by the reference's indices: ``o`` for every candidate site, ``n`` for every
+    expansion option (0 unless built), ``y`` = 1 where a single class's flows go (only for
+    region and class pairs with some demand, where ``y`` matters)."""
+    opened = {row["id"]: bool(row["open"]) for row in solution["sites"]}
+    o = {s: float(opened[name]) for s, name in enumerate(d.sites) if d.open_cost[s] is not None}
+    n = {(s, e): 0.0 for s in range(len(d.sites)) for e in range(len(d.expansions[s]))}
+    for row in solution["build"]:
+        if row["option"] is not None:
+            s = d.sites.index(row["site"])
+            e = [option.id for option in d.expansions[s]].index(row["option"])
+            n[s, e] = float(row["units"])
+    y = {}
+    for flow in solution["flows"]:
+        k = d.classes.index(flow["class"])
+        if d.single[k]:
+            y[d.regions.index(flow["region"]), d.sites.index(flow["site"]), k] = 1.0
+    return Fixed(o, n, y)
+
+
+def result_decisions(result: Result) -> Fixed:
+    """The integer decisions of a reference optimum, in the form of :func:`decisions`."""
+    d = result.data
+    y = {(r, s, k): 1.0 for (r, s, k), val in result.y.items()
+         if val > 0.5 and max(d.demand[r][k]) > 0}
+    return Fixed(dict(result.o), dict(result.n), y)

@@ -22,12 +22,12 @@ MAX_FUNCTION_LINES = 80
 # each module's stage; a module may import from its own stage or earlier ones
 STAGES = {
     "errors": 0, "yamlio": 0, "schema": 0, "overrides": 0, "generate": 0,
-    "series": 1, "geo": 1, "validate": 1, "load": 1, "importers": 1,
-    "compile": 2,
+    "series": 1, "geo": 1, "validate": 1, "plan_check": 1, "load": 1, "importers": 1,
+    "compile": 2, "cases": 2,
     "presolve": 3, "model": 3,
-    "backends": 4, "check": 4, "warm": 4,
+    "backends": 4, "check": 4, "warm": 4, "engine": 4,
     "interpret": 5, "solution": 5, "records": 5,
-    "pipeline": 6, "bench": 6,
+    "pipeline": 6, "bench": 6, "planning": 6,
     "report": 7,
     "cli": 8, "study": 8, "studies": 8, "sensitivity": 8,
 }
