@@ -18,11 +18,11 @@ from optimizer.backends.base import RawResult, SolveOptions
 from optimizer.backends.options import option_problems
 from optimizer.cases import build_plan
 from optimizer.compile import Arrays, compile_instance
-from optimizer.errors import InstanceError, Problem, UsageError
+from optimizer.errors import InstanceError, UsageError
 from optimizer.interpret import Solution, interpret
 from optimizer.load import Document, load
 from optimizer.model import LinearProgram, formulate, unsupported
-from optimizer.model.numbers import number_problems
+from optimizer.model.numbers import check_numbers
 from optimizer.model.size import check_size
 from optimizer.planning import PlanRun, solve_plan
 from optimizer.planning.result import reference_case, single_case
@@ -81,12 +81,7 @@ def solve_document(document: Document, options: SolveOptions | None = None,
     check_size(arrays)  # refuse, with the numbers, what would not fit in memory
     t1 = time.perf_counter()
     lp = formulate(arrays)
-    numbers = number_problems(lp)  # what the solvers would take for infinity
-    if numbers:
-        raise InstanceError([Problem(f"the model has {n}: solvers take that for infinity; "
-                                     "the instance's numbers multiply (a price by a period's "
-                                     "hours and weight, by a PUE): scale them down (e.g. money "
-                                     "in thousands)", (), document.file) for n in numbers])
+    check_numbers(lp, document.file)  # nothing the solvers would take for infinity
     t2 = time.perf_counter()
     solve = solver or functools.partial(engine.solve, options=options)
     if strategy is None:
@@ -110,7 +105,7 @@ def _solve_planned(document: Document, options: SolveOptions, solver: LpSolver |
     t0 = time.perf_counter()
     plan = build_plan(document)
     t1 = time.perf_counter()
-    run = solve_plan(plan, options, solver, strategy)
+    run = solve_plan(plan, options, solver, strategy, file=document.file)
     t2 = time.perf_counter()
     solution = run.solution
     solution.warnings.extend(p.format() for p in [*document.warnings, *plan.warnings])

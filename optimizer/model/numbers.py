@@ -7,7 +7,8 @@ field of an instance is within ±1e15 (``schema.MAX_VALUE``), but the model mult
 (a price by the hours and weight of a period, by a PUE): :func:`check_numbers` refuses, naming
 the block, a model with a matrix coefficient or objective entry that is not finite or is
 :data:`LARGEST` or more in magnitude, or with a finite bound that large (an infinite bound is no
-bound, as the model means it) or a bound that is not a number.
+bound, as the model means it) or a bound that is not a number. Run by
+:func:`optimizer.pipeline.solve_document` after formulate, and on a plan's stacked LP.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from collections.abc import Callable, Iterator
 
 import numpy as np
 
+from optimizer.errors import InstanceError, Problem
 from optimizer.model.lp import Block, LinearProgram
 
 LARGEST = 1e20
@@ -69,3 +71,14 @@ def number_problems(lp: LinearProgram) -> list[str]:
         worst[rows] = A.data[bad]
         out += _by_block("matrix coefficients in rows", row_bad, worst, lp.rows, lp.row_name)
     return out
+
+
+def check_numbers(lp: LinearProgram, file: str) -> None:
+    """Raise InstanceError, a problem per block (:func:`number_problems`), when ``lp`` has a
+    number the solvers cannot hold; ``file`` is the instance's."""
+    numbers = number_problems(lp)
+    if numbers:
+        raise InstanceError([Problem(f"the model has {n}: solvers take that for infinity; "
+                                     "the instance's numbers multiply (a price by a period's "
+                                     "hours and weight, by a PUE): scale them down (e.g. money "
+                                     "in thousands)", (), file) for n in numbers])

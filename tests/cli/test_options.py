@@ -54,8 +54,11 @@ SOLVE_CASES = [
     (["--jobs", TOO_MANY_JOBS], [f"--jobs {TOO_MANY_JOBS} must be from 1 to {max_workers()}"]),
     (["--solver", "gurobi"], ["--solver gurobi is not available with the ortools backend"]),
     (["--backend", "cplex"], ["--backend cplex is not a backend: choose one of ortools, pulp"]),
-    (["--time-limit", "inf", "--gap", "2", "--threads", "100000", "--jobs", "100000"],
-     ["--time-limit inf", "--gap 2.0", "--threads 100000", "--jobs 100000"]),  # all at once
+    (["--strategy", "benders"], ["--strategy must be one of auto, monolithic, colgen, not "
+                                 "'benders'"]),
+    (["--time-limit", "inf", "--gap", "2", "--threads", "100000", "--jobs", "100000",
+      "--strategy", "x"],
+     ["--time-limit inf", "--gap 2.0", "--threads 100000", "--jobs 100000", "--strategy must"]),
 ]
 
 
@@ -245,7 +248,7 @@ def test_a_model_the_solvers_would_misread_is_refused_naming_the_block(
     """Each field within 1e15, but a grid MWh costs price x hours x weight = 1e15 x 1 x 1e15 =
     1e30 in the objective: refused before the solver is called."""
     calls: list[str] = []
-    monkeypatch.setattr("optimizer.backends.solve", lambda *a, **k: calls.append("solve"))
+    monkeypatch.setattr("optimizer.engine.solve", lambda *a, **k: calls.append("solve"))
     out = tmp_path / "solution.json"
     ran = run_inprocess(["solve", TINY, "-q", "--set", "periods.weight=1e15",
                          "--set", "sites[*].price=1e15", "--json", out])

@@ -8,8 +8,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from optimizer.errors import InstanceError
+from optimizer.load import parse_text
 from optimizer.model.lp import Builder, LinearProgram
 from optimizer.model.numbers import LARGEST, number_problems
+from optimizer.pipeline import solve_document
 
 
 def lp(cost: float = 1.0, coef: float = 1.0, col_ub: float = np.inf, row_ub: float = 10.0,
@@ -53,3 +56,36 @@ def test_every_block_at_once() -> None:
     problems = number_problems(lp(cost=np.inf, coef=1e30, row_ub=1e20))
     assert [p.split(" of the ")[0] for p in problems] == [
         "1 objective coefficients", "1 row upper bounds", "1 matrix coefficients in rows"]
+
+
+SOLVED = """
+version: 2
+periods: {count: 1, hours: 1, weight: 1.0e15}
+regions:
+  - {id: r, location: [30, 120], demand: {k: [1]}}
+sites:
+  - {id: a, location: [30, 121], capacity_mw: 5, pue: 1.0, price: 1.0e15}
+classes:
+  - {id: k, unmet_penalty: 1.0}
+"""
+PLANNED = SOLVED + """
+planning:
+  years:
+    - {id: "2025", year: 2025, span: 1}
+"""
+
+
+@pytest.mark.parametrize("text", [SOLVED, PLANNED], ids=["one-case", "a-plan"])
+def test_solve_document_refuses_before_the_solver_is_called(
+        text: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A grid MWh costs price x hours x weight = 1e15 x 1 x 1e15 = 1e30: refused naming the
+    grid block and the file, in a plain solve and in a plan's stacked LP alike."""
+    calls: list[str] = []
+    monkeypatch.setattr("optimizer.engine.solve", lambda *a, **k: calls.append("solve"))
+    with pytest.raises(InstanceError) as caught:
+        solve_document(parse_text(text, "big.yaml"))
+    assert calls == []
+    problems = caught.value.problems
+    assert {p.file for p in problems} == {"big.yaml"}
+    assert any(p.message.startswith("the model has 1 objective coefficients of the grid")
+               and "= 1e+30" in p.message for p in problems), problems
