@@ -13,6 +13,21 @@ import pytest
 import optimizer.backends  # noqa: F401
 
 
+@pytest.fixture
+def nothing_solved(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Compile, the first step of every solve, sweep or Pareto point and bench case, replaced by
+    a sentinel that records the call and fails it: a test that an input is refused before any
+    work asserts the list stays empty."""
+    calls: list[str] = []
+
+    def sentinel(*args: object, **kwargs: object) -> None:
+        calls.append("compile")
+        raise AssertionError("an instance was compiled: something was solved")
+
+    monkeypatch.setattr("optimizer.pipeline.compile_instance", sentinel)
+    return calls
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _user_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     """A run that asks for no output file keeps its solver log in the user cache

@@ -43,8 +43,8 @@ from optimizer.cli.common import (
     TimeLimitOption,
     VerboseOption,
     cannot_write,
+    check_options,
     check_outputs,
-    check_solver,
     err_console,
     fail,
     flag_words,
@@ -105,12 +105,11 @@ def solve(
     from optimizer.pipeline import solve_document
 
     setup_logging(-1 if quiet else (1 if verbose else 0))
-    check_solver(backend, solver, time_limit)
-    if strategy not in STRATEGIES:
-        usage(f"--strategy must be one of {', '.join(STRATEGIES)}, not {strategy!r}")
     options = SolveOptions(backend=backend, solver=solver, time_limit=time_limit, gap=gap,
                            threads=threads, log=log, decompose=decompose, workers=jobs,
                            prune=prune, strategy=strategy)
+    check_options(options, [] if strategy in STRATEGIES else [
+        f"--strategy must be one of {', '.join(STRATEGIES)}, not {strategy!r}"])
     started = time.perf_counter()
     document = load_document(instance, set_, scenario)
     load_s = time.perf_counter() - started

@@ -28,6 +28,7 @@ from optimizer.cli.common import (
     DaskOption,
     InstanceArg,
     JobsOption,
+    MaxPointsOption,
     NoCacheOption,
     ObjectivesOption,
     OutOption,
@@ -48,8 +49,9 @@ from optimizer.cli.common import (
     VaryOption,
     ZipOption,
     cannot_write,
+    check_jobs,
+    check_options,
     check_outputs,
-    check_solver,
     err_console,
     fail,
     out_console,
@@ -75,7 +77,13 @@ from optimizer.report.tables import Table
 from optimizer.studies.base import parameter_problems, prepare_base
 from optimizer.studies.pareto import SECOND_OBJECTIVES, run_pareto
 from optimizer.studies.runners import DASK_HINT, DaskRunner, Listener, PoolRunner, Runner
-from optimizer.studies.spec import load_study, parse_vary, study_problems
+from optimizer.studies.spec import (
+    MAX_POINTS,
+    load_study,
+    parse_vary,
+    points_problem,
+    study_problems,
+)
 from optimizer.studies.sweep import run_sweep
 
 
@@ -93,8 +101,9 @@ def _options(backend: str | None, solver: str | None, time_limit: float | None,
     time_limit = time_limit if time_limit is not None else (
         defaults.time_limit if defaults else None)
     gap = gap if gap is not None else (defaults.gap if defaults else None)
-    check_solver(backend, solver, time_limit)
-    return SolveOptions(backend=backend, solver=solver, time_limit=time_limit, gap=gap)
+    options = SolveOptions(backend=backend, solver=solver, time_limit=time_limit, gap=gap)
+    check_options(options)
+    return options
 
 
 def _base(instance: Path | None, scenarios: list[str], overrides: list[str]) -> Base:
@@ -230,6 +239,7 @@ def sweep(
     gap: StudyGapOption = None,
     jobs: JobsOption = 1,
     dask: DaskOption = None,
+    max_points: MaxPointsOption = MAX_POINTS,
     no_cache: NoCacheOption = False,
     solutions: SolutionsOption = False,
     plots: PlotsOption = True,
@@ -237,13 +247,15 @@ def sweep(
 ) -> None:
     """Solve an instance at every point of a parameter grid; tables, CSV, Markdown, plots."""
     setup_logging(0)
+    check_jobs(jobs)
+    check_options(SolveOptions(time_limit=time_limit, gap=gap))  # the study's come with it
     if vary:
-        study, base = _short_form(study_file, vary, zip_, name, set_, scenario)
+        study, base = _short_form(study_file, vary, zip_, name, set_, scenario, max_points)
     elif study_file is None:
         usage("give a study file, or --vary PATH=LO:HI:N (on an instance, default the national "
               "one)")
     else:
-        study, base = _study_form(study_file, set_, scenario)
+        study, base = _study_form(study_file, set_, scenario, max_points)
     options = _options(backend, solver, time_limit, gap, study)
     inputs: list[tuple[str, str | Path]] = [("the instance file", base.file)]
     if not vary and study_file is not None:  # with --vary, STUDY is the instance
@@ -261,10 +273,10 @@ def sweep(
             None if quiet else sweep_tables(result))
 
 
-def _study_form(path: Path, set_: list[str] | None,
-                scenario: str | None) -> tuple[Study, Base]:
+def _study_form(path: Path, set_: list[str] | None, scenario: str | None,
+                max_points: int) -> tuple[Study, Base]:
     try:
-        study, folder, lines = load_study(path)
+        study, folder, lines = load_study(path, max_points)
     except InstanceError as exc:
         fail(exc.problems, exc.warnings, str(path))
     instance = (Path(os.path.normpath(folder / study.instance)) if study.instance is not None
@@ -278,7 +290,8 @@ def _study_form(path: Path, set_: list[str] | None,
 
 
 def _short_form(instance: Path | None, vary: list[str], zip_: bool, name: str | None,
-                set_: list[str] | None, scenario: str | None) -> tuple[Study, Base]:
+                set_: list[str] | None, scenario: str | None,
+                max_points: int) -> tuple[Study, Base]:
     params, problems = [], []
     for text in vary:
         try:
@@ -296,6 +309,9 @@ def _short_form(instance: Path | None, vary: list[str], zip_: bool, name: str | 
     except ValueError as exc:
         usage(str(exc))
     problems = study_problems(study, "--vary")
+    too_many = points_problem(study, "--vary", max_points=max_points, where=vary)
+    if too_many is not None:  # the paths are checked on a level: not before the count is
+        fail([*problems, too_many], [], "--vary")
     problems += parameter_problems(base, study.parameters, "--vary", where=vary)
     if problems:
         fail(problems, [], "--vary")
@@ -323,6 +339,7 @@ def pareto(
 ) -> None:
     """Trace the Pareto front of cost against carbon or latency (epsilon-constraint)."""
     setup_logging(0)
+    check_jobs(jobs)
     pair = [o.strip() for o in objectives.split(",") if o.strip()]
     if len(pair) != 2 or "cost" not in pair or not set(pair) - {"cost"} <= set(
             SECOND_OBJECTIVES) or pair[0] == pair[1]:
