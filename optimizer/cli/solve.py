@@ -53,6 +53,7 @@ from optimizer.cli.common import (
     setup_logging,
     usage,
 )
+from optimizer.cli.html import HtmlOption, check_html, write_solution_html
 from optimizer.errors import InstanceError, UsageError
 from optimizer.load import Document
 from optimizer.report.notices import word_error
@@ -77,6 +78,7 @@ def solve(
     report: ReportOption = None,
     sensitivity: SensitivityOption = False,
     plots: SolvePlotsOption = None,
+    html: HtmlOption = None,
     log: LogOption = False,
     decompose: DecomposeOption = True,
     prune: PruneOption = True,
@@ -96,6 +98,7 @@ def solve(
     outputs = Outputs(json_out, csv_dir, report, plots, log, quiet)
     for folder in outputs.folders():
         check_writable(folder)  # fail before solving, not after: nothing is lost
+    check_html(html)
 
     started = time.perf_counter()
     document = load_document(instance, set_, scenario)
@@ -121,6 +124,7 @@ def solve(
 
     try:
         _write_outputs(result, document, options, timings, outputs)
+        write_solution_html(html, result, document)
         if sensitivity and sol.has_values:
             _sensitivity(result, options, report, json_out == "-")
     except OSError as exc:

@@ -58,6 +58,7 @@ from optimizer.cli.common import (
     setup_logging,
     usage,
 )
+from optimizer.cli.html import HtmlOption, check_html, write_study_html
 from optimizer.errors import InstanceError
 from optimizer.records.inputs import Base, Study
 from optimizer.records.results import PointResult
@@ -218,6 +219,7 @@ def sweep(
     no_cache: NoCacheOption = False,
     solutions: SolutionsOption = False,
     plots: PlotsOption = True,
+    html: HtmlOption = None,
     quiet: QuietOption = False,
 ) -> None:
     """Solve an instance at every point of a parameter grid; tables, CSV, Markdown, plots."""
@@ -232,12 +234,14 @@ def sweep(
     options = _options(backend, solver, time_limit, gap, study)
     out = out if out is not None else Path("reports") / "studies" / safe_name(study.name)
     check_writable(out)
+    check_html(html)
     try:
         with _runner(jobs, dask) as runner, _progress() as progress:
             result = run_sweep(study, base, options, out, runner, _Bar(progress, study.name),
                                use_cache=not no_cache, solutions=solutions)
             description = runner.description
         written = write_sweep(result, out, plots=plots)
+        write_study_html(html, result)
     except OSError as exc:
         cannot_write(exc)
     _finish(written, out, result.results, result.seconds, description,
@@ -302,6 +306,7 @@ def pareto(
     dask: DaskOption = None,
     no_cache: NoCacheOption = False,
     plots: PlotsOption = True,
+    html: HtmlOption = None,
     quiet: QuietOption = False,
 ) -> None:
     """Trace the Pareto front of cost against carbon or latency (epsilon-constraint)."""
@@ -319,6 +324,7 @@ def pareto(
     study_name = safe_name(name or f"{base.name}-pareto-{second}")
     out = out if out is not None else Path("reports") / "studies" / study_name
     check_writable(out)
+    check_html(html)
     try:
         with _runner(jobs, dask) as runner, _progress() as progress:
             result = run_pareto(base, second, points, options, out, runner,
@@ -326,6 +332,7 @@ def pareto(
                                 service=held)
             description = runner.description
         written = write_pareto(result, out, plots=plots)
+        write_study_html(html, result)
     except OSError as exc:
         cannot_write(exc)
     _finish(written, out, [p.result for p in result.results], result.seconds, description,
