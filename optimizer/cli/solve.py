@@ -25,6 +25,7 @@ from optimizer.cli.common import (
     CsvOption,
     DecomposeOption,
     GapOption,
+    HtmlOption,
     InstanceArg,
     JsonOption,
     LogOption,
@@ -41,6 +42,7 @@ from optimizer.cli.common import (
     TimeLimitOption,
     VerboseOption,
     cannot_write,
+    check_html,
     check_solver,
     check_writable,
     err_console,
@@ -52,8 +54,8 @@ from optimizer.cli.common import (
     safe_name,
     setup_logging,
     usage,
+    write_solution_html,
 )
-from optimizer.cli.html import HtmlOption, check_html, write_solution_html
 from optimizer.errors import InstanceError, UsageError
 from optimizer.load import Document
 from optimizer.report.notices import word_error

@@ -26,6 +26,7 @@ from optimizer.cli.common import (
     EXIT_NO_SOLUTION,
     EXIT_OK,
     DaskOption,
+    HtmlOption,
     InstanceArg,
     JobsOption,
     NoCacheOption,
@@ -48,6 +49,7 @@ from optimizer.cli.common import (
     VaryOption,
     ZipOption,
     cannot_write,
+    check_html,
     check_solver,
     check_writable,
     err_console,
@@ -57,8 +59,8 @@ from optimizer.cli.common import (
     scenario_names,
     setup_logging,
     usage,
+    write_study_html,
 )
-from optimizer.cli.html import HtmlOption, check_html, write_study_html
 from optimizer.errors import InstanceError
 from optimizer.records.inputs import Base, Study
 from optimizer.records.results import PointResult

@@ -199,3 +199,18 @@ def test_the_core_does_not_import_plotly() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, cwd=Path(__file__).parent)
     assert out.stdout.strip() == "False"
+
+
+def test_flows_below_the_threshold_are_left_off_the_map(national: Run, locations: Any,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every national flow is above 0.2% of the largest; at a 5% threshold some are not."""
+    from optimizer.report import html_map
+
+    sol = national.solution
+    mwh, _ = class_energy(sol)
+    monkeypatch.setattr(html_map, "MIN_SHOWN", 0.05)
+    drawn = [t for t in html_map.flow_map(sol, *locations(national))["data"]
+             if t["mode"] == "markers" and t.get("name") in sol.classes]
+    kept = int((mwh > 0.05 * mwh.max()).sum())
+    assert 0 < kept < int((mwh > 0).sum())
+    assert sum(len(t["x"]) for t in drawn) == kept
