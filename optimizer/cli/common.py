@@ -7,6 +7,7 @@ stdout carries results only; progress, logs and warnings go to stderr (:func:`er
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 from collections.abc import Sequence
 from pathlib import Path
@@ -288,3 +289,54 @@ def flag_words(option: str, value: Any) -> str:
     if isinstance(value, bool):
         return flag if value else "--no-" + flag.removeprefix("--")
     return flag if value is None else f"{flag} {value}"
+
+
+# --- --html PATH on solve, sweep and pareto: the interactive, offline HTML report
+# (optimizer.report.html). The html extra (plotly) is looked for before any work and imported
+# only when the page is written: the CLI's start-up does not pay for it.
+
+HTML_HINT = "pip install 'eastwest[html]'"
+
+HtmlOption = Annotated[Path | None, typer.Option(
+    "--html", help="Write an interactive, self-contained HTML report to PATH (opens offline: "
+                   "map, charts, tables; needs eastwest\\[html]).")]
+
+
+def check_html(path: Path | None) -> None:
+    """Exit 2 before any work when ``--html`` is given without the extra (the path itself is
+    checked with the command's other outputs: :func:`check_outputs`)."""
+    if path is None:
+        return
+    if importlib.util.find_spec("plotly") is None:
+        usage(f"--html needs plotly, which is not installed ({HTML_HINT})")
+
+
+def write_solution_html(path: Path | None, result: Any, document: Document) -> None:
+    """The page of one solve, its map at the instance's region and site locations."""
+    if path is None:
+        return
+    import numpy as np
+
+    from optimizer.report.html import HtmlUnavailable, write_solution
+
+    inst = document.instance
+    try:
+        write_solution(path, result.solution,
+                       np.array([r.location for r in inst.regions], dtype=float),
+                       np.array([s.location for s in inst.sites], dtype=float), flag_words)
+    except HtmlUnavailable as exc:
+        usage(str(exc))
+    err_console().print(f"html: {escape(str(path))}", soft_wrap=True)
+
+
+def write_study_html(path: Path | None, study: Any) -> None:
+    """The page of a sweep or a Pareto study: its tables and curves."""
+    if path is None:
+        return
+    from optimizer.report.html import HtmlUnavailable, write_study
+
+    try:
+        write_study(path, study)
+    except HtmlUnavailable as exc:
+        usage(str(exc))
+    err_console().print(f"html: {escape(str(path))}", soft_wrap=True)

@@ -26,6 +26,7 @@ from optimizer.cli.common import (
     EXIT_NO_SOLUTION,
     EXIT_OK,
     DaskOption,
+    HtmlOption,
     InstanceArg,
     JobsOption,
     MaxPointsOption,
@@ -49,6 +50,7 @@ from optimizer.cli.common import (
     VaryOption,
     ZipOption,
     cannot_write,
+    check_html,
     check_jobs,
     check_options,
     check_outputs,
@@ -59,6 +61,7 @@ from optimizer.cli.common import (
     scenario_names,
     setup_logging,
     usage,
+    write_study_html,
 )
 from optimizer.errors import InstanceError
 from optimizer.records.inputs import Base, Study
@@ -113,11 +116,13 @@ def _base(instance: Path | None, scenarios: list[str], overrides: list[str]) -> 
         fail(exc.problems, exc.warnings, str(instance or "the national instance"))
 
 
-def _out(out: str | None, name: str, inputs: list[tuple[str, str | Path]]) -> Path:
+def _out(out: str | None, name: str, inputs: list[tuple[str, str | Path]],
+         html: Path | None = None) -> Path:
     """The results folder (default ``reports/studies/<name>/``), checked with the files and
     folders a study writes into it before any point is solved (exit 2 listing each problem)."""
     folder = out if out is not None else str(Path("reports") / "studies" / safe_name(name))
-    check_outputs([Output("--out", folder, True, STUDY_FILES, STUDY_FOLDERS)], inputs)
+    check_outputs([Output("--out", folder, True, STUDY_FILES, STUDY_FOLDERS),
+                   *([Output("--html", html)] if html is not None else [])], inputs)
     return Path(folder)
 
 
@@ -243,6 +248,7 @@ def sweep(
     no_cache: NoCacheOption = False,
     solutions: SolutionsOption = False,
     plots: PlotsOption = True,
+    html: HtmlOption = None,
     quiet: QuietOption = False,
 ) -> None:
     """Solve an instance at every point of a parameter grid; tables, CSV, Markdown, plots."""
@@ -260,13 +266,15 @@ def sweep(
     inputs: list[tuple[str, str | Path]] = [("the instance file", base.file)]
     if not vary and study_file is not None:  # with --vary, STUDY is the instance
         inputs.append(("the study file", study_file))
-    folder = _out(out, study.name, inputs)
+    folder = _out(out, study.name, inputs, html)
+    check_html(html)
     try:
         with _runner(jobs, dask) as runner, _progress() as progress:
             result = run_sweep(study, base, options, folder, runner, _Bar(progress, study.name),
                                use_cache=not no_cache, solutions=solutions)
             description = runner.description
         written = write_sweep(result, folder, plots=plots)
+        write_study_html(html, result)
     except OSError as exc:
         cannot_write(exc)
     _finish(written, folder, result.results, result.seconds, description,
@@ -335,6 +343,7 @@ def pareto(
     dask: DaskOption = None,
     no_cache: NoCacheOption = False,
     plots: PlotsOption = True,
+    html: HtmlOption = None,
     quiet: QuietOption = False,
 ) -> None:
     """Trace the Pareto front of cost against carbon or latency (epsilon-constraint)."""
@@ -351,7 +360,8 @@ def pareto(
     options = _options(backend, solver, time_limit, gap)
     base = _base(instance, scenario_names(scenario), set_ or [])
     study_name = safe_name(name or f"{base.name}-pareto-{second}")
-    folder = _out(out, study_name, [("the instance file", base.file)])
+    folder = _out(out, study_name, [("the instance file", base.file)], html)
+    check_html(html)
     try:
         with _runner(jobs, dask) as runner, _progress() as progress:
             result = run_pareto(base, second, points, options, folder, runner,
@@ -359,6 +369,7 @@ def pareto(
                                 service=held)
             description = runner.description
         written = write_pareto(result, folder, plots=plots)
+        write_study_html(html, result)
     except OSError as exc:
         cannot_write(exc)
     _finish(written, folder, [p.result for p in result.results], result.seconds, description,
