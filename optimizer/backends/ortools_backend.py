@@ -156,7 +156,22 @@ def solve(lp: LinearProgram, opts: SolveOptions) -> RawResult:
     if opts.solver == "auto":
         notices.insert(0, Notice("solver", "auto", why, NoticeKind.CHOSEN))
     result.notices[:0] = notices
+    if info.name == "glop" and result.status is Status.ERROR and not lp.is_mip:
+        return _glop_fallback(lp, opts, result)
     return result
+
+
+def _glop_fallback(lp: LinearProgram, opts: SolveOptions, failed: RawResult) -> RawResult:
+    """GLOP sometimes gives up on a small, badly scaled LP (ABNORMAL: "needed cost perturbation
+    too large") that CLP solves: the answer is CLP's, and a notice says so."""
+    from dataclasses import replace
+
+    retry = solve(lp, replace(opts, solver="clp"))
+    retry.notices[:0] = [*failed.notices, Notice(
+        "solver", "glop", f"GLOP could not solve this LP ({failed.message or 'abnormal'}): "
+        "solved with CLP instead", NoticeKind.INFO)]
+    retry.log = failed.log + "\n--- GLOP failed: re-solved with CLP ---\n" + retry.log
+    return retry
 
 
 def _solve_mb(model: Any, lp: LinearProgram, opts: SolveOptions, info: SolverInfo,
