@@ -52,6 +52,11 @@ Readings taken where §7-§8 are terse:
   the year's data (no scenario), ``annual_cost`` = that year's expansion + opening cost.
 - a version-1 file, or version 2 without ``planning``, is the single case {base, base}: D = 1,
   p = 1, and the model is exactly reference.py's (``test_reference_plan`` checks this).
+- ``sites[].max_pue`` (the rules' PUE cap) is reported by the package, not a constraint: this
+  model ignores it, as it ignores the named version-1 ``scenarios`` (``--scenario``).
+- the row ``q[s] <= sum_t a*g[s,t]`` never changes the optimum (a share <= 1 needs at most the
+  grid energy in certificates, and one certificate price holds at every site): it is kept as
+  written, but no test can see it.
 """
 
 from __future__ import annotations

@@ -180,8 +180,9 @@ def test_two_year_plan_discounts_builds_late_and_keeps_what_it_built() -> None:
 
 def _scenarios_and_contingency(with_contingency: bool = True) -> dict[str, Any]:
     planning: dict[str, Any] = {"scenarios": [
-        {"id": "normal", "probability": 0.7},
-        {"id": "dry", "probability": 0.3, "set": ["sites[W].price*=1.5"]}]}
+        # build data are the year's: a scenario's open_cost is not the build's
+        {"id": "normal", "probability": 0.7, "set": ["sites[E].open_cost=9999"]},
+        {"id": "dry", "probability": 0.3, "set": ["sites[W].price*=1.5", "sites[E].price=130"]}]}
     if with_contingency:
         planning["contingencies"] = {"lose": ["W"], "protect": ["rt"], "probability": 0.01}
     return {
@@ -200,28 +201,30 @@ def _scenarios_and_contingency(with_contingency: bool = True) -> dict[str, Any]:
 
 def test_contingency_forces_a_second_site_open() -> None:
     """One year, a[t] = 1. Demand rt 10 (unmet 1000), batch 10 (unmet 130). W: existing 30 MW at
-    100 (150 in the dry scenario, p = 0.3); E: candidate 10 MW at 120, open_cost 400.
+    100 (150 in the dry scenario, p = 0.3); E: candidate 10 MW at 120 (130 in dry), open_cost
+    400 (the year's; the normal scenario's 9999 is operating data, not the build's).
 
     Without contingencies: normal serves all at W (2000); dry serves rt at W (1500) and drops
-    batch (1300 < 150*10): 2800. Opening E would save only in dry (rt at E: 1200 + 1300 = 2500,
-    0.3*300 = 90 < 400): E stays closed, optimum 0.7*2000 + 0.3*2800 = 2240.
-    With lose:W (probability 0.01, rt protected, normal's data): rt must be served without W,
-    so E opens (400). Then normal 2000 (E dearer), dry 2500, lose:W 2500 (rt at E, batch unmet:
-    E is full and W is lost). Optimum 400 + 0.7*2000 + 0.3*2500 + 0.01*2500 = 2575.
+    batch (1300 < 150*10): 2800. Opening E would save only in dry (rt at E: 1300 + 1300 = 2600,
+    0.3*200 = 60 < 400): E stays closed, optimum 0.7*2000 + 0.3*2800 = 2240.
+    With lose:W (probability 0.01, rt protected, the first scenario's data: E at 120): rt must
+    be served without W, so E opens (400). Then normal 2000 (E dearer), dry 2600, lose:W 2500
+    (rt at E, batch unmet: E is full and W is lost). Optimum
+    400 + 0.7*2000 + 0.3*2600 + 0.01*2500 = 2605 (2606 with the dry scenario's data in lose:W).
     """
     without = solve_plan(_scenarios_and_contingency(with_contingency=False))
     assert without.objective == pytest.approx(2240.0, rel=1e-9)
     assert [b["open"] for b in without.build] == [True, False]
     result = solve_plan(_scenarios_and_contingency())
     assert result.status == "Optimal"
-    assert result.objective == pytest.approx(2575.0, rel=1e-9)
+    assert result.objective == pytest.approx(2605.0, rel=1e-9)
     assert [(b["site"], b["open"], b["mw"]) for b in result.build] == [("W", True, 30.0),
                                                                          ("E", True, 10.0)]
     assert [c["scenario"] for c in result.cases] == ["normal", "dry", "lose:W"]
     got = [[c["probability"], c["weight"], c["costs"]["energy"], c["costs"]["unmet"],
             c["totals"]["served_mwh"], c["totals"]["unmet_mwh"]] for c in result.cases]
     assert got[0] == pytest.approx([0.7, 0.7, 2000, 0, 20, 0])
-    assert got[1] == pytest.approx([0.3, 0.3, 1200, 1300, 10, 10])
+    assert got[1] == pytest.approx([0.3, 0.3, 1300, 1300, 10, 10])
     assert got[2] == pytest.approx([0.01, 0.01, 1200, 1300, 10, 10])
     # the protected class has no unmet variable in the contingency: rt is served at E
     assert not any(k == 0 for (_, k, _) in result.values[2].u)
@@ -229,56 +232,88 @@ def test_contingency_forces_a_second_site_open() -> None:
     assert result.totals["served_mwh"] == pytest.approx(0.7 * 20 + 0.3 * 10 + 0.01 * 10)
 
 
-def _one_period(sites: list[dict[str, Any]], policy: dict[str, Any] | None = None
-                ) -> dict[str, Any]:
+def _one_period(sites: list[dict[str, Any]], policy: dict[str, Any] | None = None,
+                periods: dict[str, Any] | None = None) -> dict[str, Any]:
     return {
-        "version": 2, "periods": {"count": 1},
+        "version": 2, "periods": periods or {"count": 1},
         "regions": [{"id": "r", "location": [30.0, 120.0], "demand": {"c": 10}}],
         "classes": [{"id": "c", "unmet_penalty": 1000}],
         "sites": sites, "policy": policy or {},
     }
 
 
-def test_certificates_bought_to_meet_a_site_green_floor() -> None:
-    """One site, demand 10, a = 1, pue 1, price 100, renewable 2 MW at 50.37, green floor 0.5,
-    certificates at 30. All renewable is used (cheaper), g = 8; v + q >= 0.5*10 needs q = 3:
-    800 + 100.74 + 90 = 990.74. Without certificates the floor caps the load L at v / 0.5 = 4:
-    g = 2, unmet 6: 200 + 100.74 + 6000 = 6300.74."""
+@pytest.mark.parametrize("floor", ["site", "network"])
+def test_certificates_bought_to_meet_a_green_floor(floor: str) -> None:
+    """One site, demand 10, a = 1, pue 1, price 100, renewable 2 MW at 50.37, a green floor of
+    0.5 (the site's min_green_share, or the network's min_renewable_share: one site, the same
+    row), certificates at 30. All renewable is used (cheaper), g = 8; v + q >= 0.5*10 needs
+    q = 3: 800 + 100.74 + 90 = 990.74. Without certificates the floor caps the load L at
+    v / 0.5 = 4: g = 2, unmet 6: 200 + 100.74 + 6000 = 6300.74."""
     site = {"id": "s", "location": [30.0, 120.0], "capacity_mw": 20, "pue": 1, "price": 100,
-            "renewable_mw": 2, "renewable_price": 50.37, "min_green_share": 0.5}
-    result = solve_plan(_one_period([site], {"certificate_price": 30}))
+            "renewable_mw": 2, "renewable_price": 50.37}
+    policy: dict[str, Any] = {}
+    if floor == "site":
+        site["min_green_share"] = 0.5
+    else:
+        policy["min_renewable_share"] = 0.5
+    result = solve_plan(_one_period([site], {**policy, "certificate_price": 30}))
     assert result.objective == pytest.approx(990.74, rel=1e-9)
     assert result.values[0].q == pytest.approx({0: 3.0})
     assert result.costs["certificates"] == pytest.approx(90.0)
-    assert solve_plan(_one_period([site])).objective == pytest.approx(6300.74, rel=1e-9)
+    assert solve_plan(_one_period([site], policy)).objective == pytest.approx(6300.74, rel=1e-9)
+
+
+def test_expansion_needs_its_site_open_in_the_same_year() -> None:
+    """a = 1; A existing 10 MW at 100; B candidate 10 MW at 100, open_cost 500, a 10 MW hall
+    at 50. 2025 (span 1): demand 20: open B (500; a hall at closed B would give 10 MW for 50,
+    but n <= max_units * o forbids it): 2000 + 500. 2026 (span 1, no discounting): demand 30:
+    B stays open and builds the hall: 3000 + 550. Total 6050."""
+    sites = [
+        {"id": "A", "location": [30.0, 120.0], "capacity_mw": 10, "pue": 1, "price": 100},
+        {"id": "B", "location": [31.0, 120.0], "capacity_mw": 10, "pue": 1, "price": 100,
+         "open_cost": 500,
+         "expansions": [{"id": "hall", "size_mw": 10, "annual_cost": 50, "max_units": 1}]},
+    ]
+    data = _one_period(sites)
+    data["regions"][0]["demand"]["c"] = 20
+    data["planning"] = {"years": [{"id": "a", "year": 2025},
+                                  {"id": "b", "year": 2026, "set": ["regions[r].demand.c=30"]}]}
+    result = solve_plan(data)
+    assert result.objective == pytest.approx(6050.0)
+    assert [(b["year"], b["site"], b["open"], b["expansion_units"]) for b in result.build] == [
+        ("a", "A", True, 0), ("a", "B", True, 0), ("b", "A", True, 0), ("b", "B", True, 1)]
 
 
 def test_utilisation_floor_moves_load_to_a_dearer_site_and_water_cap_binds() -> None:
-    """Demand 10, a = 1. C: 10 MW at 100, wue 1 L/kWh; D: 10 MW at 200, wue 0. Unconstrained all
-    at C: 1000. A 0.3 floor at D moves 3 MW there: 700 + 600 = 1300. A 4 m3 water cap at C
-    (W = 1 * 1.0 * L m3) moves 6 MW to D instead: 400 + 1200 = 1600, plus water at 2 CNY/m3 on
-    the 4 m3 drawn: 1608."""
+    """Demand 10 in 2 periods of 1 h weighing 2: a = 2, A = 4, 40 MWh a year. C: 10 MW at 100,
+    wue 1 L/kWh; D: 10 MW at 200, wue 0. Unconstrained all at C: 4000. A 0.3 floor at D needs
+    0.3 * A * 10 = 12 MWh there: 2400 + 28*100 = 5200. A 16 m3 water cap at C (W = a * 1.0 * L
+    m3 summed: C's MWh) moves 24 MWh to D instead: 1600 + 4800 = 6400, plus water at 2 CNY/m3:
+    16 m3 at C and, with D's wue of 0.5, 12 m3 at D (still dearer per MWh: 201 against 102):
+    56, 6456 in all."""
     c = {"id": "C", "location": [30.0, 120.0], "capacity_mw": 10, "pue": 1, "price": 100, "wue": 1}
     d = {"id": "D", "location": [31.0, 120.0], "capacity_mw": 10, "pue": 1, "price": 200}
-    assert solve_plan(_one_period([c, d])).objective == pytest.approx(1000.0)
-    floored = solve_plan(_one_period([c, {**d, "min_utilization": 0.3}]))
-    assert floored.objective == pytest.approx(1300.0)
-    capped = solve_plan(_one_period([{**c, "water_cap_m3": 4}, d], {"water_price": 2}))
-    assert capped.objective == pytest.approx(1608.0)
-    assert capped.cases[0]["totals"]["water_m3"] == pytest.approx(4.0)
-    assert capped.costs["water"] == pytest.approx(8.0)
+    periods = {"count": 2, "weight": 2}
+    assert solve_plan(_one_period([c, d], periods=periods)).objective == pytest.approx(4000.0)
+    floored = solve_plan(_one_period([c, {**d, "min_utilization": 0.3}], periods=periods))
+    assert floored.objective == pytest.approx(5200.0)
+    capped = solve_plan(_one_period([{**c, "water_cap_m3": 16}, {**d, "wue": 0.5}],
+                                    {"water_price": 2}, periods))
+    assert capped.objective == pytest.approx(6456.0)
+    assert capped.cases[0]["totals"]["water_m3"] == pytest.approx(28.0)
+    assert capped.costs["water"] == pytest.approx(56.0)
 
 
 def test_utilisation_floor_is_not_applied_at_the_lost_site() -> None:
     """As above with the 0.3 floor at D and a contingency losing D (probability 0.1): D carries
-    nothing there and its floor is dropped, so C serves all 10 (1000). 1300 + 0.1*1000 = 1400.
-    (Applied at the lost site, the floor 0 >= 3 would make the plan infeasible.)"""
+    nothing there and its floor is dropped, so C serves all 40 MWh (4000): 5200 + 0.1*4000 =
+    5600. (Applied at the lost site, the floor 0 >= 12 would make the plan infeasible.)"""
     c = {"id": "C", "location": [30.0, 120.0], "capacity_mw": 10, "pue": 1, "price": 100}
     d = {"id": "D", "location": [31.0, 120.0], "capacity_mw": 10, "pue": 1, "price": 200,
          "min_utilization": 0.3}
-    data = _one_period([c, d])
+    data = _one_period([c, d], periods={"count": 2, "weight": 2})
     data["planning"] = {"contingencies": {"lose": ["D"], "probability": 0.1}}
-    assert solve_plan(data).objective == pytest.approx(1400.0)
+    assert solve_plan(data).objective == pytest.approx(5600.0)
 
 
 # --------------------------------------------------------------------------------------------
