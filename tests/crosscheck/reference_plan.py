@@ -71,7 +71,6 @@ from reference import (
     CATEGORIES,
     Data,
     _import_pulp,
-    _solver,
     _value,
     expand_series,
     read_instance,
@@ -506,6 +505,17 @@ def solve_plan(data: dict[str, Any], solver: str = "cbc") -> PlanResult:
     if status != "Optimal":
         return PlanResult(status, None, plan=plan)
     return _read_back(plan, o, n, case_vars)
+
+
+def _solver(pulp: Any, name: str) -> Any:
+    """CBC (default) or HiGHS through PuLP, both to a relative MIP gap of 1e-9 (HiGHS's own
+    default is 1e-4, too loose for a 1e-6 comparison); ``highs`` also returns doubles where
+    CBC's solution file has about 8 significant digits."""
+    if name == "cbc":
+        return pulp.PULP_CBC_CMD(msg=False, gapRel=1e-9)
+    if name == "highs":
+        return pulp.HiGHS(msg=False, gapRel=1e-9)
+    raise ValueError(f"unknown reference solver {name!r}")
 
 
 def _read_back(plan: Plan, o: dict[Any, Any], n: dict[Any, Any], case_vars: list[CaseVars]
