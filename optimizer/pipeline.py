@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from optimizer import backends
+from optimizer import engine
 from optimizer.backends.base import RawResult, SolveOptions
 from optimizer.cases import build_plan
 from optimizer.compile import Arrays, compile_instance
@@ -77,7 +77,7 @@ def solve_document(document: Document, options: SolveOptions | None = None,
     t1 = time.perf_counter()
     lp = formulate(arrays)
     t2 = time.perf_counter()
-    solve = solver or functools.partial(backends.solve, options=options)
+    solve = solver or functools.partial(engine.solve, options=options)
     if strategy is None:
         raw = solve(lp)
     else:

@@ -42,6 +42,7 @@ class SolveOptions:
     decompose: bool = True  # solve one LP per period when no constraint couples periods
     workers: int | None = None  # processes for the period LPs; None: the cores, if it pays
     prune: bool = True  # remove arcs no optimal solution needs (optimizer.presolve; exact)
+    strategy: str = "auto"  # optimizer.engine: auto, monolithic, colgen
 
 
 class NoticeKind(StrEnum):

@@ -181,6 +181,10 @@ LogOption = Annotated[bool, typer.Option("--log", help="Show the solver log on s
 DecomposeOption = Annotated[bool, typer.Option(
     "--decompose/--no-decompose",
     help="Solve one LP per period when no constraint couples periods (exact).")]
+StrategyOption = Annotated[str, typer.Option(
+    help="How the LP is solved: auto, monolithic (the backend, by period where the periods are "
+         "independent) or colgen (column generation over the flow columns: exact, for LPs "
+         "whose periods are coupled).")]
 PruneOption = Annotated[bool, typer.Option(
     "--prune/--no-prune",
     help="Leave out arcs no optimal solution needs: dearer than unmet demand, or dominated "
@@ -253,7 +257,7 @@ QuietOption = Annotated[bool, typer.Option("-q", "--quiet", help="No tables on t
 CLI_FLAGS = {
     "backend": "--backend", "solver": "--solver", "time_limit": "--time-limit", "gap": "--gap",
     "threads": "--threads", "log": "--log", "decompose": "--decompose", "workers": "--jobs",
-    "prune": "--prune",
+    "prune": "--prune", "strategy": "--strategy",
 }
 
 

@@ -38,6 +38,7 @@ from optimizer.cli.common import (
     SolvePlotsOption,
     SolveQuietOption,
     SolverOption,
+    StrategyOption,
     ThreadsOption,
     TimeLimitOption,
     VerboseOption,
@@ -55,6 +56,7 @@ from optimizer.cli.common import (
     setup_logging,
     usage,
 )
+from optimizer.engine import STRATEGIES
 from optimizer.errors import InstanceError, UsageError
 from optimizer.load import Document
 from optimizer.report.notices import word_error
@@ -93,6 +95,7 @@ def solve(
     log: LogOption = False,
     decompose: DecomposeOption = True,
     prune: PruneOption = True,
+    strategy: StrategyOption = "auto",
     accept_feasible: AcceptFeasibleOption = False,
     measures: MeasuresOption = False,
     quiet: SolveQuietOption = False,
@@ -103,9 +106,11 @@ def solve(
 
     setup_logging(-1 if quiet else (1 if verbose else 0))
     check_solver(backend, solver, time_limit)
+    if strategy not in STRATEGIES:
+        usage(f"--strategy must be one of {', '.join(STRATEGIES)}, not {strategy!r}")
     options = SolveOptions(backend=backend, solver=solver, time_limit=time_limit, gap=gap,
                            threads=threads, log=log, decompose=decompose, workers=jobs,
-                           prune=prune)
+                           prune=prune, strategy=strategy)
     started = time.perf_counter()
     document = load_document(instance, set_, scenario)
     load_s = time.perf_counter() - started
@@ -159,11 +164,11 @@ class Outputs:
 
     def asked(self) -> list[Output]:
         """The files and folders the options ask for."""
-        from optimizer.report.files import CSV_NAMES
+        from optimizer.report.files import CSV_NAMES, PLAN_CSV_NAMES
 
         found = [Output("--json", self.json_out) if self.json_out not in (None, "-") else None,
-                 Output("--csv", self.csv_dir, True, CSV_NAMES) if self.csv_dir is not None
-                 else None,
+                 Output("--csv", self.csv_dir, True, CSV_NAMES + PLAN_CSV_NAMES)
+                 if self.csv_dir is not None else None,
                  Output("--report", self.report) if self.report is not None else None,
                  Output("--plots", self.plots, True) if self.plots is not None else None]
         return [f for f in found if f is not None]
@@ -295,7 +300,8 @@ def _run_info(document: Document, options: SolveOptions, timings: dict[str, floa
         "options": {"backend": options.backend, "solver": options.solver,
                     "time_limit": options.time_limit, "gap": options.gap,
                     "threads": options.threads, "jobs": options.workers,
-                    "decompose": options.decompose, "prune": options.prune},
+                    "decompose": options.decompose, "prune": options.prune,
+                    "strategy": options.strategy},
         "timings_s": timings,
         "model": {k: solver[k] for k in ("variables", "constraints", "nonzeros")},
         "solver": solver["solver"],

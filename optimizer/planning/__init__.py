@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from optimizer import backends
+from optimizer import engine
 from optimizer.backends.base import RawResult, SolveOptions, Status
 from optimizer.cases import Plan
 from optimizer.interpret import Solution
@@ -72,7 +72,7 @@ def solve_plan(plan: Plan, options: SolveOptions | None = None,
     lp = stacked.lp if build is None else fix_build(stacked, build)
     if build is not None:
         stacked = replace(stacked, lp=lp)
-    solve = solver or functools.partial(backends.solve, options=options)
+    solve = solver or functools.partial(engine.solve, options=options)
     if plan.unsurvivable:  # a capacity count proves it: nothing to solve
         reasons = "; ".join(p.message for p in plan.unsurvivable)
         raw = RawResult(Status.INFEASIBLE, options.backend, "none (a capacity count)",

@@ -40,3 +40,16 @@ def test_packaged_national_instance_is_the_repository_copy() -> None:
 
     shipped = resources.files("optimizer.data").joinpath("china-national.yaml").read_text()
     assert shipped == (ROOT / "instances" / "china-national.yaml").read_text()
+
+
+def test_every_package_is_listed_for_installation() -> None:
+    """pyproject.toml lists the packages explicitly: a package left out would be missing from
+    a wheel (an editable install, as in CI, would not notice)."""
+    import tomllib
+
+    repo = Path(__file__).resolve().parents[2]
+    listed = set(tomllib.loads((repo / "pyproject.toml").read_text(encoding="utf-8"))
+                 ["tool"]["setuptools"]["packages"])
+    found = {".".join(p.parent.relative_to(repo).parts)
+             for p in (repo / "optimizer").rglob("__init__.py")}
+    assert found - listed == set()

@@ -25,7 +25,7 @@ STAGES = {
     "series": 1, "geo": 1, "validate": 1, "plan_check": 1, "load": 1, "importers": 1,
     "compile": 2, "cases": 2,
     "presolve": 3, "model": 3,
-    "backends": 4, "check": 4, "warm": 4,
+    "backends": 4, "check": 4, "warm": 4, "engine": 4,
     "interpret": 5, "solution": 5, "records": 5,
     "pipeline": 6, "bench": 6, "planning": 6,
     "report": 7,

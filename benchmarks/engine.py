@@ -1,0 +1,111 @@
+"""The solve strategies side by side (issue #12): ``eastwest solve --strategy S`` end to end, on
+the generated LPs whose periods are coupled, against the monolithic CLP solve and against the
+same instance uncoupled.
+
+Cases (sizes from ``sizes.py``): each size uncoupled (solved by period), coupled by deferral
+(``classes[analytics].max_delay_periods=6``) and, with ``--carbon``, coupled by a binding carbon
+cap (80% of the uncoupled optimum's emissions). Each run is a subprocess under /usr/bin/time:
+wall time and peak memory of the whole command, interleaved (strategy after strategy on the
+same file) because the machine is shared. The table gives each run's ratio to the monolithic
+solve of the same case, its objective's relative difference from it, and the coupled case's
+time over the uncoupled one.
+
+    python benchmarks/engine.py [--sizes medium,large] [--carbon] [--timeout 900]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from harness import command_line, eastwest, fmt_ratio, ratio, rel_diff, run_timed, write_report
+from sizes import NAMED, generate_file, size_name
+
+REPORTS = Path(__file__).resolve().parent.parent / "reports" / "benchmarks"
+STRATEGIES = ("auto", "monolithic")
+DEFER = "classes[analytics].max_delay_periods=6"
+
+
+def solve(path: Path, sets: list[str], strategy: str, out: Path, timeout: float
+          ) -> dict[str, Any]:
+    cmd = [*eastwest(), "solve", str(path), "-q", "--json", str(out), "--strategy", strategy]
+    for s in sets:
+        cmd += ["--set", s]
+    res = run_timed(cmd, timeout)
+    if res["status"] == "ok" and out.exists():
+        data = json.loads(out.read_text(encoding="utf-8"))
+        res.update(objective=data["objective"], solver=data["solver"]["solver"],
+                   solve_s=data["solver"]["solve_s"], carbon_t=data["totals"]["carbon_t"])
+    return res
+
+
+def run_case(path: Path, name: str, sets: list[str], timeout: float, tmp: Path
+             ) -> list[dict[str, Any]]:
+    rows = []
+    for strategy in STRATEGIES:
+        res = solve(path, sets, strategy, tmp / f"{name}-{strategy}.json", timeout)
+        rows.append({"case": name, "strategy": strategy, **res})
+        print(f"{name:28s} {strategy:10s} {res['status']:7s} {res['wall_s']:8.2f} s "
+              f"{res.get('peak_mb') or 0:8.0f} MB {res.get('solver', '')}", flush=True)
+    return rows
+
+
+def table(rows: list[dict[str, Any]], uncoupled: dict[str, float]) -> str:
+    mono = {r["case"]: r for r in rows if r["strategy"] == "monolithic"}
+    lines = ["| case | strategy | solver | status | end to end s | peak MB | monolithic / "
+             "this | objective vs monolithic | over uncoupled |", "|---|---|---|---|---:|---:|"
+             "---:|---:|---:|"]
+    for r in rows:
+        m = mono.get(r["case"], {})
+        base = uncoupled.get(r["case"].split(" ")[0])
+        diff = rel_diff(r.get("objective"), m.get("objective"))
+        lines.append(
+            f"| {r['case']} | {r['strategy']} | {r.get('solver', '-')} | {r['status']} | "
+            f"{r['wall_s']:.2f} | {r.get('peak_mb') or 0:,.0f} | "
+            f"{fmt_ratio(ratio(m.get('wall_s'), r['wall_s']))} | "
+            f"{'-' if diff is None else f'{diff:.1e}'} | "
+            f"{fmt_ratio(ratio(r['wall_s'], base)) if 'uncoupled' not in r['case'] else '-'} |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="medium,large")
+    parser.add_argument("--carbon", action="store_true")
+    parser.add_argument("--timeout", type=float, default=900.0)
+    args = parser.parse_args(argv)
+    rows: list[dict[str, Any]] = []
+    uncoupled: dict[str, float] = {}
+    started = time.strftime("%Y-%m-%d %H:%M:%S")
+    with tempfile.TemporaryDirectory() as folder:
+        tmp = Path(folder)
+        for name in args.sizes.split(","):
+            size = NAMED[name]
+            path = tmp / f"{name}.yaml"
+            generate_file(size, 1, path, args.timeout)
+            label = f"{name} {size_name(size)}"
+            base = run_case(path, f"{label} uncoupled", [], args.timeout, tmp)
+            rows += base
+            uncoupled[name] = min(r["wall_s"] for r in base if r["status"] == "ok")
+            rows += run_case(path, f"{label} deferral 6 h", [DEFER], args.timeout, tmp)
+            carbon = next((r.get("carbon_t") for r in base if r.get("carbon_t")), None)
+            if args.carbon and carbon:
+                cap = f"policy.carbon_cap_t={0.8 * carbon:.6g}"
+                rows += run_case(path, f"{label} carbon cap", [cap], args.timeout, tmp)
+    text = table(rows, uncoupled)
+    md = (f"# Solve strategies side by side\n\n`{command_line('engine.py', argv)}`, started "
+          f"{started}; each row one `eastwest solve` end to end (load, build, solve, write "
+          "the JSON), interleaved on a shared 2-core machine.\n\n" + text)
+    print(text)
+    write_report(REPORTS, "engine", {"rows": rows, "command": command_line("engine.py", argv)},
+                 md)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

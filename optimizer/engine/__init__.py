@@ -1,0 +1,74 @@
+"""Stage 4 (above the backends): the solve strategy, chosen per LP and reported like the solver.
+
+- ``monolithic``: the backend's solve (:func:`optimizer.backends.solve`, which already splits an
+  LP whose periods are independent into one LP per period);
+- ``colgen``: column generation over the flow columns (:mod:`optimizer.engine.colgen`), for LPs
+  whose periods are coupled (deferrable work, a carbon cap, a renewable floor) and whose flow
+  columns dwarf their rows; exact: the full LP's optimum and duals.
+
+``auto`` picks ``colgen`` where it applies and pays (an LP coupled in time by columns such as
+the backlog of deferrable work, not by a row over all periods, at least
+:data:`COLGEN_MIN_VARS` variables, flow columns at least 4 per row, highspy installed), else
+``monolithic``; the result's notes say which ran and why.
+"""
+
+from __future__ import annotations
+
+from optimizer import backends
+from optimizer.backends.base import Notice, NoticeKind, RawResult, SolveOptions
+from optimizer.backends.decompose import period_partition
+from optimizer.backends.highs_warm import available as highspy_available
+from optimizer.engine import colgen
+from optimizer.errors import UsageError
+from optimizer.model.lp import LinearProgram
+
+STRATEGIES = ("auto", "monolithic", "colgen")
+COLGEN_MIN_VARS = 50_000
+"""Below this, the monolithic solve takes well under a second: nothing to gain."""
+
+__all__ = ["STRATEGIES", "choose", "solve"]
+
+
+def choose(lp: LinearProgram, options: SolveOptions) -> tuple[str, str]:
+    """(strategy, why) for ``lp`` under ``options.strategy``."""
+    asked = options.strategy
+    if asked == "monolithic":
+        return asked, "asked for"
+    if asked == "colgen":
+        if not colgen.applies(lp):
+            raise UsageError("the colgen strategy needs an LP (no integer decisions) with flow "
+                             "columns at lower bound 0",
+                             Notice("strategy", asked, "needs an LP (no integer decisions)",
+                                    NoticeKind.REFUSED))
+        if not highspy_available():
+            raise UsageError("the colgen strategy needs highspy (pip install highspy)")
+        return asked, "asked for"
+    if options.backend != "ortools" or options.solver not in ("auto", "clp"):
+        return "monolithic", f"the solver was chosen ({options.backend}/{options.solver})"
+    if lp.is_mip:
+        return "monolithic", "a MIP"
+    if lp.n_vars < COLGEN_MIN_VARS:
+        return "monolithic", f"small ({lp.n_vars:,} variables)"
+    if options.decompose and period_partition(lp) is not None:
+        return "monolithic", "its periods are independent: solved by period"
+    if not (colgen.applies(lp) and colgen.worth_it(lp) and highspy_available()):
+        return "monolithic", "its flow columns do not dwarf its rows"
+    if any("period" not in b.index for b in lp.rows.values() if b.size):
+        # the decoupled seed drops such a row and starts far from its optimum: measured 3.8x
+        # slower than CLP on the medium LP with a binding carbon cap (benchmarks/engine.py)
+        return "monolithic", "a row over all periods (a carbon cap or renewable floor) couples it"
+    return "colgen", (f"its periods are coupled and its {lp.variables['flow'].size:,} flow "
+                      f"columns dwarf its {lp.n_rows:,} rows")
+
+
+def solve(lp: LinearProgram, options: SolveOptions) -> RawResult:
+    """``lp`` solved by the strategy :func:`choose` picks."""
+    strategy, why = choose(lp, options)
+    if strategy == "colgen":
+        result = colgen.solve_colgen(lp, options, backends.solve)
+    else:
+        result = backends.solve(lp, options)
+    if options.strategy == "auto" and strategy != "monolithic":
+        result.notices.append(Notice("strategy", options.strategy,
+                                     f"{strategy}, because {why}", NoticeKind.CHOSEN))
+    return result

@@ -1,0 +1,205 @@
+r"""Column generation for LPs whose arcs dwarf their rows (issue #12): exact.
+
+The flow block holds almost every column (1.25 M of 1.28 M in the large generated LP, against
+35 k rows), and an optimal basis has at most one basic column per row. So the LP is solved over
+a restricted set of flow columns (every other column of the LP is always there); a flow column
+left out is at its lower bound 0. After each solve of this restricted master, every left-out
+column is priced in one sparse product, its reduced cost
+
+    d = c - A^T y        (y: the master's row duals, d objective / d row bound)
+
+and those with ``d < -tol`` join the master. When none is left, the master's solution (with 0
+for every left-out column) and its duals satisfy the full LP's optimality conditions: every
+column's reduced cost has the right sign. The optimum and the duals are the full LP's, proven
+(up to ``tol``, relative to the largest cost), not estimated.
+
+The first master holds the support of the **decoupled** LP (the columns that join two periods
+left out: the backlog of deferrable work, fixed at 0; the rows over all periods dropped: a carbon
+cap, a renewable floor), solved by period (fast, exact for what it is), and every flow column
+whose reduced cost under that LP's duals is within ``tol`` of 0. The masters are one highspy model
+kept between rounds: ``addCols`` and a simplex warm start from the previous basis.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from optimizer.backends.base import RawResult, SolveOptions, Status, capture_fd_output
+from optimizer.engine.restrict import restrict
+from optimizer.model.lp import LinearProgram
+
+GENERATED = "flow"
+"""The block whose columns are generated."""
+TOL = 1e-9
+"""Pricing tolerance, relative to the largest objective coefficient."""
+MAX_ROUNDS = 200
+
+LpSolve = Callable[[LinearProgram, SolveOptions], RawResult]
+
+
+def applies(lp: LinearProgram) -> bool:
+    """Column generation can be exact here: an LP, a flow block, its columns at 0 when left
+    out (lower bound 0, every other column kept)."""
+    block = lp.variables.get(GENERATED)
+    if lp.is_mip or block is None or not block.size:
+        return False
+    return bool((lp.col_lb[block.slice] == 0).all())
+
+
+def worth_it(lp: LinearProgram) -> bool:
+    """The flow columns dwarf the rows (4 or more per row)."""
+    block = lp.variables.get(GENERATED)
+    return block is not None and block.size >= 4 * max(lp.n_rows, 1)
+
+
+@dataclass
+class Rounds:
+    rounds: int = 0
+    added: int = 0
+    master_s: float = 0.0
+    pricing_s: float = 0.0
+
+
+def decoupled(lp: LinearProgram) -> tuple[np.ndarray, np.ndarray]:
+    """(columns, rows) kept in the decoupled LP: no column whose entries join two periods, no
+    row without a period."""
+    col_period = np.full(lp.n_vars, -1, dtype=np.int64)
+    row_period = np.full(lp.n_rows, -1, dtype=np.int64)
+    for blocks, target in ((lp.variables, col_period), (lp.rows, row_period)):
+        for block in blocks.values():
+            if block.size and "period" in block.index:
+                target[block.slice] = block.index["period"]
+    keep_rows = row_period >= 0
+    A = lp.A.tocsc()
+    entry_col = np.repeat(np.arange(lp.n_vars), np.diff(A.indptr))
+    entry_period = row_period[A.indices]
+    joins = np.zeros(lp.n_vars, dtype=bool)
+    on = keep_rows[A.indices]
+    np.logical_or.at(joins, entry_col[on], entry_period[on] != col_period[entry_col[on]])
+    keep_cols = (col_period >= 0) & ~joins
+    return keep_cols, keep_rows
+
+
+def initial_columns(lp: LinearProgram, options: SolveOptions, solve: LpSolve,
+                    scale: float) -> tuple[np.ndarray, RawResult]:
+    """(flow columns of the first master, as a mask over the LP; the decoupled solve)."""
+    keep_cols, keep_rows = decoupled(lp)
+    sub, cols, rows = restrict(lp, keep_cols, keep_rows)
+    raw = solve(sub, options)
+    block = lp.variables[GENERATED]
+    chosen = np.zeros(lp.n_vars, dtype=bool)
+    if raw.x is None or raw.duals is None:
+        return chosen, raw  # start from no flow: the first round prices them all
+    x = np.zeros(lp.n_vars)
+    x[cols] = raw.x
+    y = np.zeros(lp.n_rows)
+    y[rows] = raw.duals
+    d = lp.c - lp.A.T @ y
+    flow = np.zeros(lp.n_vars, dtype=bool)
+    flow[block.slice] = True
+    chosen[flow & ((x > 0) | (d <= TOL * scale))] = True
+    return chosen, raw
+
+
+def solve_colgen(lp: LinearProgram, options: SolveOptions, solve: LpSolve) -> RawResult:
+    """The LP solved by column generation (see the module); ``solve`` (a backend) solves the
+    decoupled LP that seeds the first master."""
+    start = time.perf_counter()
+    scale = max(1.0, float(np.abs(lp.c).max(initial=0.0)))
+    chosen, seed = initial_columns(lp, options, solve, scale)
+    block = lp.variables[GENERATED]
+    active = np.ones(lp.n_vars, dtype=bool)
+    active[block.slice] = chosen[block.slice]
+    master = _Master(lp)
+    master.add(np.flatnonzero(active))
+    stats = Rounds()
+    AT = lp.A.T.tocsr()
+    while True:
+        left = None if options.time_limit is None else options.time_limit - (
+            time.perf_counter() - start)
+        if left is not None and left <= 0:
+            return _stopped(lp, start, stats, "time_limit")
+        t0 = time.perf_counter()
+        status, x, y, objective = master.run(left)
+        stats.master_s += time.perf_counter() - t0
+        stats.rounds += 1
+        if status is not Status.OPTIMAL or x is None or y is None:
+            return _stopped(lp, start, stats, status.value)
+        t0 = time.perf_counter()
+        d = lp.c - AT @ y
+        enter = np.flatnonzero(~active & (d < -TOL * scale))
+        stats.pricing_s += time.perf_counter() - t0
+        if not len(enter) or stats.rounds >= MAX_ROUNDS:
+            break
+        active[enter] = True
+        stats.added += len(enter)
+        master.add(enter)
+    full = np.zeros(lp.n_vars)
+    full[master.columns] = x
+    note = (f"column generation: {stats.rounds} master LPs (highspy, warm), "
+            f"{int(active[block.slice].sum()):,} of {block.size:,} flow columns generated "
+            f"({stats.added:,} priced in after the first master, seeded by the decoupled LP: "
+            f"{seed.solver}, {seed.solve_s:.2f} s); masters {stats.master_s:.2f} s, pricing "
+            f"{stats.pricing_s:.2f} s; every left-out column's reduced cost >= "
+            f"-{TOL:g} x {scale:.3g}: the full LP's optimum and duals")
+    status = Status.OPTIMAL if not len(enter) else Status.ERROR
+    return RawResult(status, "engine", "colgen", x=full, duals=y, objective=float(lp.c @ full),
+                     bound=float(lp.c @ full) if status is Status.OPTIMAL else None,
+                     solve_s=time.perf_counter() - start, duals_from="colgen (highspy)",
+                     notes=[note], message="" if status is Status.OPTIMAL else
+                     f"column generation stopped after {MAX_ROUNDS} rounds")
+
+
+def _stopped(lp: LinearProgram, start: float, stats: Rounds, why: str) -> RawResult:
+    status = Status.TIME_LIMIT if why == "time_limit" else Status.ERROR
+    return RawResult(status, "engine", "colgen", solve_s=time.perf_counter() - start,
+                     message=f"column generation stopped in round {stats.rounds + 1}: {why}")
+
+
+class _Master:
+    """The restricted master: one highspy model, columns added between runs."""
+
+    def __init__(self, lp: LinearProgram) -> None:
+        import highspy
+
+        self.lp = lp
+        self.A = lp.A.tocsc()
+        self.inf = highspy.kHighsInf
+        with capture_fd_output():
+            self.h = highspy.Highs()
+        self.h.setOptionValue("output_flag", False)
+        lb = np.where(np.isinf(lp.row_lb), -self.inf, lp.row_lb)
+        ub = np.where(np.isinf(lp.row_ub), self.inf, lp.row_ub)
+        self.h.addRows(lp.n_rows, lb, ub, 0, np.zeros(lp.n_rows, dtype=np.int32),
+                       np.zeros(0, dtype=np.int32), np.zeros(0))
+        self.columns = np.zeros(0, dtype=np.int64)
+
+    def add(self, cols: np.ndarray) -> None:
+        lp, sub = self.lp, self.A[:, cols]
+        ub = np.where(np.isinf(lp.col_ub[cols]), self.inf, lp.col_ub[cols])
+        self.h.addCols(len(cols), lp.c[cols], lp.col_lb[cols], ub, sub.nnz,
+                       sub.indptr[:-1].astype(np.int32), sub.indices.astype(np.int32),
+                       sub.data.astype(np.float64))
+        self.columns = np.concatenate([self.columns, cols])
+
+    def run(self, time_limit: float | None) -> tuple[Status, np.ndarray | None,
+                                                     np.ndarray | None, float | None]:
+        from optimizer.backends.highs_warm import map_status
+
+        self.h.setOptionValue("time_limit", float(time_limit) if time_limit else self.inf)
+        with capture_fd_output():
+            self.h.run()
+        status = map_status(self.h.getModelStatus().name)
+
+        if status is not Status.OPTIMAL:
+            return status, None, None, None
+        sol: Any = self.h.getSolution()
+        return (status, np.asarray(sol.col_value, dtype=float),
+                np.asarray(sol.row_dual, dtype=float) + 0.0,
+                float(self.h.getInfo().objective_function_value))
+
