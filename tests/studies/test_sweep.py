@@ -269,7 +269,7 @@ def test_a_dask_cluster_gives_the_serial_table(grid_study: Path, cli: Callable[.
     serial = cli(["sweep", grid_study, "--out", tmp_path / "serial", "--no-plots", "-q"])
     assert serial.code == 0
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  dashboard_address=None) as cluster:
+                                  dashboard_address=":0") as cluster:
         ran = cli(["sweep", grid_study, "--out", tmp_path / "dask", "--no-plots", "-q",
                    "--dask", cluster.scheduler_address])
     assert ran.code == 0, ran.stderr
