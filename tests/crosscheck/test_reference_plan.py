@@ -1,18 +1,16 @@
 """The planning reference (``reference_plan.py``, DESIGN.md §7-§8) on hand-derived cases, its
 agreement with the version-1 reference, its ``set`` applier, the random version-2 generator,
-and (skipped until ``optimizer.planning`` exists) the package against it.
+and the package against it (random plans and the national plan).
 
 Every optimum here is derived by hand in the test's docstring, or is a version-1 optimum of
-``reference.py`` (an independent formulation of §2). The package cross-checks at the end are
-skipped while the package cannot load version 2: they assume that
-``solve_document(parse(data)).solution.to_dict()`` is the §7 solution JSON version 2.
+``reference.py`` (an independent formulation of §2). The package cross-checks at the end read
+``solve_document(parse(data)).solution.to_dict()``, the §7 solution JSON version 2.
 """
 
 from __future__ import annotations
 
 import copy
 import functools
-import importlib.util
 import math
 from pathlib import Path
 from typing import Any
@@ -37,20 +35,6 @@ V1_SEEDS = range(24)
 PLAN_SEEDS = range(40)
 CROSS_SEEDS = range(10)
 PLAN_FILE = Path(__file__).resolve().parents[2] / "instances" / "china-2030-plan.yaml"
-
-
-def _planning_ready() -> bool:
-    try:
-        return importlib.util.find_spec("optimizer.planning") is not None
-    except ModuleNotFoundError:
-        return False
-
-
-needs_planning = pytest.mark.skipif(
-    not _planning_ready(),
-    reason="optimizer.planning does not exist yet: the package cannot load instance version 2 "
-           "(issue #11); un-skip when it lands",
-)
 
 
 def _close(a: float, b: float, scale: float) -> bool:
@@ -432,7 +416,7 @@ def test_national_plan_is_feasible_and_builds_for_growth() -> None:
 
 
 # --------------------------------------------------------------------------------------------
-# The package against the reference (skipped until optimizer.planning exists)
+# The package against the reference
 # --------------------------------------------------------------------------------------------
 
 
@@ -507,7 +491,6 @@ def compare_with_reference(sol: dict[str, Any], ref: PlanResult, tied: tuple[str
             assert _close(other["totals"][key], value, max(1.0, value)), (c["scenario"], key)
 
 
-@needs_planning
 @pytest.mark.parametrize("seed", CROSS_SEEDS)
 def test_package_agrees_with_reference_plan(seed: int) -> None:
     data = random_plan_instance(seed)
@@ -517,7 +500,6 @@ def test_package_agrees_with_reference_plan(seed: int) -> None:
                            free=() if priced else ("water_m3",))
 
 
-@needs_planning
 @pytest.mark.slow
 def test_package_agrees_with_reference_on_the_national_plan() -> None:
     """Transfer and latency are compared by their sum: CBC and HiGHS (through PuLP) split it
