@@ -18,7 +18,8 @@ def all_tables(sol: Solution) -> list[t.Table]:
         found = [t.costs(sol), build, t.sites(sol), t.compliance(sol), t.flow_matrix(sol),
                  t.classes(sol), t.load_profiles(sol), t.corridors(sol), t.totals(sol)]
         return [x for x in found if x is not None]
-    costs = replace(t.costs(sol), title="Cost by category, discounted over the horizon")
+    costs = replace(t.costs(sol), title="Cost by category, discounted over the horizon",
+                    columns=["category", "discounted cost", "share"])
     reference = [t.sites(sol), t.compliance(sol), t.flow_matrix(sol), t.classes(sol),
                  t.load_profiles(sol), t.corridors(sol)]
     label = _reference_label(sol)
