@@ -12,7 +12,8 @@ A suite file (YAML)::
 
 Paths are relative to the suite file. A case whose ``optimum`` is given passes when the solve
 is proven optimal and ``|objective - optimum| <= max(rel_tol * |optimum|, abs_tol)`` (defaults
-1e-6 and 0.001: published optima are rounded to three decimals).
+1e-6 and 0.001: published optima are rounded to three decimals; at most :data:`MAX_REL_TOL` and
+:data:`MAX_ABS_TOL`). Every field is checked before any case runs (:func:`load_suite`).
 """
 
 from __future__ import annotations
@@ -25,14 +26,32 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
+from optimizer.backends import registry
 from optimizer.backends.base import SolveOptions, Status
+from optimizer.backends.options import Gap, TimeLimit, solver_problem
 from optimizer.errors import InstanceError, Problem, UsageError
 from optimizer.importers import FORMATS, import_file
 from optimizer.load import Document, load, parse
 from optimizer.pipeline import solve_document
+from optimizer.schema import MAX_VALUE
 from optimizer.yamlio import line_of, read_yaml_file
+
+MAX_REL_TOL = 0.01
+"""The loosest relative tolerance a suite may set: a proven optimum agrees with a published one
+to about 1e-6, and a solution 1% off is another solution; a wider one would match anything."""
+MAX_ABS_TOL = 1.0
+"""The loosest absolute tolerance: published optima are given to three decimals (OR-Library)
+or whole units (Holmberg), so a whole unit covers any rounding of them."""
 
 
 class _Strict(BaseModel):
@@ -42,6 +61,15 @@ class _Strict(BaseModel):
 class SolverSpec(_Strict):
     backend: Literal["ortools", "pulp"] = "ortools"
     solver: str = "auto"
+
+    @field_validator("solver")
+    @classmethod
+    def _known(cls, solver: str, info: ValidationInfo) -> str:
+        backend = info.data.get("backend")  # absent when it was refused itself
+        problem = None if backend is None else solver_problem(backend, solver)
+        if problem is not None:
+            raise ValueError(f"{solver!r} {problem[1]}")
+        return solver
 
     @property
     def label(self) -> str:
@@ -55,9 +83,9 @@ class Case(_Strict):
     import_: Literal["orlib-cap", "holmberg"] | None = Field(None, alias="import")
     """Or a public benchmark file to import."""
     file: str | None = None
-    capacity: float | None = None
-    optimum: float | None = None
-    """Published optimum, if any."""
+    capacity: float | None = Field(None, gt=0, le=MAX_VALUE, allow_inf_nan=False)
+    optimum: float | None = Field(None, allow_inf_nan=False)
+    """Published optimum, if any: a finite number."""
     source: str | None = None
 
     @model_validator(mode="after")
@@ -66,32 +94,74 @@ class Case(_Strict):
             raise ValueError("give either 'instance' or 'import' (with 'file')")
         if self.import_ is not None and self.file is None:
             raise ValueError("'import' needs 'file'")
+        if self.capacity is not None and self.import_ != "orlib-cap":
+            raise ValueError("'capacity' applies to 'import: orlib-cap' only")
         return self
 
 
 class Suite(_Strict):
     name: str
     description: str | None = None
-    time_limit: float | None = Field(None, gt=0)
-    gap: float | None = Field(None, ge=0)
-    rel_tol: float = 1e-6
-    abs_tol: float = 1e-3
+    time_limit: TimeLimit | None = None
+    gap: Gap | None = None
+    rel_tol: float = Field(1e-6, ge=0, le=MAX_REL_TOL, allow_inf_nan=False)
+    abs_tol: float = Field(1e-3, ge=0, le=MAX_ABS_TOL, allow_inf_nan=False)
     solvers: list[SolverSpec] = Field(default_factory=lambda: [SolverSpec()], min_length=1)
     cases: list[Case] = Field(min_length=1)
 
 
 def load_suite(path: str | Path) -> tuple[Suite, Path]:
+    """Read and check a suite before any case runs: every field in its range, every solver
+    known, case names unique, every case's file there. Raises InstanceError with every
+    problem, each with its line and field path."""
     path = Path(path)
     data, lines = read_yaml_file(path, "suite")
+    problems = [Problem(message, loc, str(path), line_of(lines, loc))
+                for loc, message in _case_problems(data, path.parent)]
     try:
-        return Suite.model_validate(data), path.parent
+        suite = Suite.model_validate(data)
     except ValidationError as exc:
-        problems = []
         for err in exc.errors(include_url=False):
             loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and "[" in p))
             problems.append(Problem(err["msg"].removeprefix("Value error, "), loc, str(path),
                                     line_of(lines, loc)))
-        raise InstanceError(problems) from None
+        raise InstanceError(sorted(problems, key=lambda p: p.line or 0)) from None
+    if problems:
+        raise InstanceError(problems)
+    return suite, path.parent
+
+
+def _items(data: Any, key: str) -> list[dict[str, Any]]:
+    """``data[key]``'s mappings, as given (whatever else is wrong with them)."""
+    items = data.get(key) if isinstance(data, dict) else None
+    return [i if isinstance(i, dict) else {} for i in items] if isinstance(items, list) else []
+
+
+def _case_problems(data: Any, base: Path) -> Iterator[tuple[tuple[str | int, ...], str]]:
+    """(field path, message) for what pydantic cannot see, read from the data as given (so that
+    it is found whatever else is wrong): a case name used twice, a case's file missing, an LP
+    solver for the MIPs that every imported case is (facilities open or not)."""
+    cases = _items(data, "cases")
+    seen: dict[str, int] = {}
+    for i, case in enumerate(cases):
+        name = case.get("name")
+        if isinstance(name, str) and name in seen:
+            yield ("cases", i, "name"), f"the name {name!r} is used by cases[{seen[name]}] too"
+        elif isinstance(name, str):
+            seen[name] = i
+        for key in ("instance", "file"):
+            file = case.get(key)
+            if isinstance(file, str) and not (base / file).exists():
+                yield ("cases", i, key), f"no such file: {base / file}"
+    imported = next((c.get("name") for c in cases if c.get("import") is not None), None)
+    for j, spec in enumerate(_items(data, "solvers") if imported is not None else []):
+        info = registry.lookup(str(spec.get("backend", "ortools")), str(spec.get("solver")))
+        if info is not None and not info.mip:
+            mip = [s.name for s in registry.SOLVERS
+                   if s.backend == info.backend and s.mip and not s.warm_start]
+            yield (("solvers", j, "solver"), f"{info.name!r} solves LPs only, and imported "
+                   f"cases such as {imported!r} are MIPs: choose auto or one of "
+                   f"{', '.join(mip)}")
 
 
 def case_document(case: Case, base: Path) -> Document:

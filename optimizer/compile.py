@@ -68,10 +68,18 @@ class Arrays:
     # policy
     carbon_cap: float | None
     min_renewable_share: float
+    # version 2 (DESIGN.md §8): certificates, site floors, water; nan / inf / None where none
+    version: int  # the instance's format version
+    certificate_price: float | None  # currency per MWh; None: no certificates
+    water_price: float  # currency per m3
+    min_green_share: np.ndarray  # (S,) 0..1, nan where none
+    min_utilization: np.ndarray  # (S,) 0..1, nan where none
+    wue: np.ndarray  # (S, T) litres per kWh of IT energy (m3 per MWh)
+    water_cap: np.ndarray  # (S,) m3 a year, inf where none
+    max_pue: np.ndarray  # (S,) the rules' PUE cap (reported, not a constraint), nan where none
+    lost: np.ndarray  # (S,) bool: sites lost in this operating case (a contingency, §7)
     # presolve by structure: arcs (r, s, k) not built, by reason (optimizer.presolve adds its own)
     arcs_removed: dict[str, int] = field(default_factory=dict)
-    # version 2 (DESIGN.md §7): the site a contingency case loses ((S,) bool; empty: none)
-    lost: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
 
     @property
     def candidate(self) -> np.ndarray:
@@ -145,6 +153,26 @@ def _sites(instance: Instance, T: int) -> dict[str, Any]:
         "carbon_intensity": stack([s.carbon_intensity for s in sites], T, prof),
         "renewable": stack([s.renewable_mw for s in sites], T, prof),
         "renewable_price": np.array([s.renewable_price for s in sites], dtype=float),
+        "wue": stack([s.wue for s in sites], T, prof),
+    }
+
+
+def _optional(values: list[float | None], none: float) -> np.ndarray:
+    return np.array([none if v is None else v for v in values], dtype=float)
+
+
+def _policy_v2(instance: Instance) -> dict[str, Any]:
+    """The fields of DESIGN.md §8 (defaults in a version-1 instance: nothing applies)."""
+    sites, policy = instance.sites, instance.policy
+    return {
+        "version": instance.version,
+        "certificate_price": policy.certificate_price,
+        "water_price": policy.water_price,
+        "min_green_share": _optional([s.min_green_share for s in sites], np.nan),
+        "min_utilization": _optional([s.min_utilization for s in sites], np.nan),
+        "water_cap": _optional([s.water_cap_m3 for s in sites], np.inf),
+        "max_pue": _optional([s.max_pue for s in sites], np.nan),
+        "lost": np.zeros(len(sites), dtype=bool),
     }
 
 
@@ -212,4 +240,5 @@ def compile_instance(instance: Instance) -> Arrays:
         **_classes(instance),
         **_planning(instance),
         **_network_and_policy(instance),
+        **_policy_v2(instance),
     )

@@ -17,7 +17,7 @@ import numpy as np
 from optimizer.backends.base import RawResult, Status
 from optimizer.check import check_solution
 from optimizer.compile import Arrays
-from optimizer.model.lp import COST_CATEGORIES, LinearProgram
+from optimizer.model.lp import LinearProgram, cost_categories
 from optimizer.model.prices import ShadowPrice, by_kind, shadow_prices
 from optimizer.solution import SOLUTION_VERSION, FlowTable, Solution
 
@@ -69,6 +69,8 @@ class Decoded:
     units: np.ndarray  # (E,) expansion units built
     capacity: np.ndarray  # (S,) MW of IT capacity after building
     class_load: np.ndarray  # (S, K, T) MW
+    certificates_mwh: np.ndarray  # (S,) a year (version 2; 0 without certificates)
+    water_m3: np.ndarray  # (S,) a year (version 2; 0 in version 1)
 
 
 def decode(arrays: Arrays, lp: LinearProgram, x: np.ndarray) -> Decoded:
@@ -82,6 +84,10 @@ def decode(arrays: Arrays, lp: LinearProgram, x: np.ndarray) -> Decoded:
 
     def per_site(expression: str) -> np.ndarray:  # an annual (site, period) expression, by site
         return lp.expressions[expression].value(x).reshape(S, T).sum(axis=1)
+
+    def by_site(expression: str) -> np.ndarray:  # an expression per site, 0 where not defined
+        found = lp.expressions.get(expression)
+        return np.zeros(S) if found is None else found.value(x)
 
     opened = np.ones(S, dtype=bool)
     open_block = lp.variables["open"]
@@ -101,7 +107,8 @@ def decode(arrays: Arrays, lp: LinearProgram, x: np.ndarray) -> Decoded:
         backlog_mwh=x[backlog.slice],
         grid_mwh=per_site("grid_energy"), renewable_mwh=per_site("renewable_energy"),
         carbon_t=per_site("emissions"), opened=opened, units=units, capacity=capacity,
-        class_load=class_load)
+        class_load=class_load, certificates_mwh=by_site("certificate_energy"),
+        water_m3=by_site("water_m3"))
 
 
 def checked(lp: LinearProgram, raw: RawResult) -> tuple[Status, str, np.ndarray | None]:
@@ -133,21 +140,76 @@ def site_rows(arrays: Arrays, d: Decoded, prices: list[ShadowPrice]) -> list[dic
     capacity_price = by_kind(prices, "capacity")
     with np.errstate(divide="ignore", invalid="ignore"):
         util = np.where(d.capacity[:, None] > 0, site_load / d.capacity[:, None], 0.0)
+    mean_util = [float((util[s] * a).sum() / a.sum()) if a.sum() > 0 else 0.0 for s in range(S)]
+    extra = (site_policy(arrays, d, site_mwh, mean_util) if arrays.version >= 2
+             else [{} for _ in range(S)])
     return [
         {
             "id": arrays.sites[s], "zone": arrays.zones[s], "open": bool(d.opened[s]),
             "expansion_units": int(site_units[s]),
             "capacity_mw": float(d.capacity[s]),
             "peak_utilization": float(util[s].max(initial=0.0)),
-            "mean_utilization": float((util[s] * a).sum() / a.sum()) if a.sum() > 0 else 0.0,
+            "mean_utilization": mean_util[s],
             "it_energy_mwh": float(site_mwh[s]),
             "grid_energy_mwh": float(d.grid_mwh[s]),
             "renewable_energy_mwh": float(d.renewable_mwh[s]),
             "carbon_t": float(d.carbon_t[s]),
             "capacity_price": None if capacity_price is None else capacity_price[s].value,
+            **extra[s],
         }
         for s in range(S)
     ]
+
+
+def site_policy(arrays: Arrays, d: Decoded, it_mwh: np.ndarray,
+                mean_util: list[float]) -> list[dict[str, Any]]:
+    """Per site, version 2 (DESIGN.md §8): water, certificates, green share (renewable energy
+    and certificates over facility energy; None without facility energy), mean PUE (facility
+    over IT energy; the period-weighted mean of the PUE series without load) and utilisation
+    (the annual mean IT load over the capacity; None without capacity)."""
+    a = arrays.annual
+    facility = d.grid_mwh + d.renewable_mwh
+    pue_data = (arrays.pue * a).sum(axis=1) / a.sum() if a.sum() > 0 else arrays.pue.mean(axis=1)
+    return [
+        {"water_m3": float(d.water_m3[s]),
+         "certificates_mwh": float(d.certificates_mwh[s]),
+         "green_share": float((d.renewable_mwh[s] + d.certificates_mwh[s]) / facility[s])
+         if facility[s] > 0 else None,
+         "mean_pue": float(facility[s] / it_mwh[s]) if it_mwh[s] > 0 else float(pue_data[s]),
+         "utilization": mean_util[s] if d.capacity[s] > 0 else None}
+        for s in range(len(arrays.sites))
+    ]
+
+
+SHARE_TOL = 1e-6
+"""A floor on a share, or a PUE cap, counts as met within this (the solvers' feasibility
+tolerance)."""
+
+
+def _optional(value: float) -> float | None:
+    return None if np.isnan(value) else float(value)
+
+
+def compliance_rows(arrays: Arrays, sites: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per site, each rule of DESIGN.md §8 against what the solution does: ``*_ok`` is None
+    where the rule is not set (or, for utilisation, the site is lost in this case), True where
+    met (an empty site meets its green-share floor, a site without capacity its utilisation
+    floor)."""
+    out = []
+    for s, row in enumerate(sites):
+        cap, floor, green = (_optional(v[s]) for v in (arrays.max_pue, arrays.min_utilization,
+                                                         arrays.min_green_share))
+        util, share = row["utilization"], row["green_share"]
+        out.append({
+            "site": row["id"], "pue": row["mean_pue"], "max_pue": cap,
+            "pue_ok": None if cap is None else row["mean_pue"] <= cap + SHARE_TOL,
+            "utilization": util, "min_utilization": floor,
+            "utilization_ok": None if floor is None or arrays.lost[s] else
+            util is None or util >= floor - SHARE_TOL,
+            "green_share": share, "min_green_share": green,
+            "green_ok": None if green is None else share is None or share >= green - SHARE_TOL,
+        })
+    return out
 
 
 def build_rows(arrays: Arrays, lp: LinearProgram, d: Decoded) -> list[dict[str, Any]]:
@@ -249,11 +311,25 @@ def policy_record(arrays: Arrays, d: Decoded, prices: list[ShadowPrice]) -> dict
         "renewable_share": float(d.renewable_mwh.sum() / facility) if facility > 0 else 0.0,
         # per MWh of renewable energy required: the cost of one more unit of the floor's row
         "renewable_floor_price": None if floor is None else floor[0].per_row,
+        **(_policy_v2(arrays, d, facility) if arrays.version >= 2 else {}),
     }
 
 
-def totals(d: Decoded, use: Service, policy: dict[str, Any]) -> dict[str, float]:
+def _policy_v2(arrays: Arrays, d: Decoded, facility: float) -> dict[str, Any]:
+    """Certificates and water, network-wide (version 2); ``green_share`` counts certificates
+    as green energy (constraint 6 in version 2)."""
+    green = d.renewable_mwh.sum() + d.certificates_mwh.sum()
+    return {"certificate_price": arrays.certificate_price,
+            "certificates_mwh": float(d.certificates_mwh.sum()),
+            "green_share": float(green / facility) if facility > 0 else 0.0,
+            "water_price": arrays.water_price, "water_m3": float(d.water_m3.sum())}
+
+
+def totals(d: Decoded, use: Service, policy: dict[str, Any],
+           version: int = 1) -> dict[str, float]:
     served = float(d.flow_mwh.sum())
+    v2 = ({"water_m3": float(d.water_m3.sum()),
+           "certificates_mwh": float(d.certificates_mwh.sum())} if version >= 2 else {})
     return {
         "served_mwh": served,
         "unmet_mwh": float(d.unmet_mwh.sum()),
@@ -264,6 +340,7 @@ def totals(d: Decoded, use: Service, policy: dict[str, Any]) -> dict[str, float]
         "renewable_share": policy["renewable_share"],
         "carbon_t": float(d.carbon_t.sum()),
         "shifted_mwh": float(use.shifted.sum()),
+        **v2,
     }
 
 
@@ -297,7 +374,7 @@ def interpret(arrays: Arrays, lp: LinearProgram, raw: RawResult) -> Solution:
             costs={}, totals={}, flows=FlowTable(none, none, none, none, np.zeros(0)),
             site_table=[], class_table=[], region_table=[], site_load=np.zeros((S, T)),
             solver=solver, notes=notes, notices=list(raw.notices),
-            region_site_mwh=np.zeros((len(arrays.regions), S)))
+            region_site_mwh=np.zeros((len(arrays.regions), S)), version=arrays.version)
     d = decode(arrays, lp, x)
     prices = shadow_prices(arrays, lp, raw.duals, x)
     use = service(arrays, d)
@@ -308,18 +385,21 @@ def interpret(arrays: Arrays, lp: LinearProgram, raw: RawResult) -> Solution:
     objective = float(lp.c @ x)
     bound = raw.bound if raw.bound is not None else (objective if status is Status.OPTIMAL
                                                      else None)
-    costs = lp.costs(x)
-    assert set(costs) == set(COST_CATEGORIES)
+    reported = cost_categories(arrays.version)  # a version-1 instance keeps its eight
+    costs = {c: v for c, v in lp.costs(x).items() if c in reported}
+    site_table = site_rows(arrays, d, prices)
     return Solution(
         **names, status=status, objective=objective, bound=bound,
         gap=abs(objective - bound) / max(1.0, abs(objective)) if bound is not None else None,
-        message=message, costs=costs, totals=totals(d, use, policy),
+        message=message, costs=costs, totals=totals(d, use, policy, arrays.version),
         flows=FlowTable(d.flow_region[nz], d.flow_site[nz], d.flow_class[nz],
                         d.flow_period[nz], d.flow_mw[nz]),
-        site_table=site_rows(arrays, d, prices), class_table=class_rows(arrays, lp, x, use),
+        site_table=site_table, class_table=class_rows(arrays, lp, x, use),
         region_table=region_rows(arrays, use), site_load=d.class_load.sum(axis=1),
         solver=solver, notes=notes, notices=list(raw.notices), region_site_mwh=region_site,
         site_capacity=d.capacity,
         class_load=d.class_load, renewable_available=arrays.renewable,
         build_table=build_rows(arrays, lp, d), corridor_table=corridor_rows(arrays, lp, x, prices),
-        policy=policy, shadow_prices=[p.to_dict() for p in prices])
+        policy=policy, shadow_prices=[p.to_dict() for p in prices], version=arrays.version,
+        price_words={(p.kind, p.subject): p.sentence for p in prices},
+        compliance=compliance_rows(arrays, site_table) if arrays.version >= 2 else [])

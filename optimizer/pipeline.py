@@ -15,12 +15,14 @@ from typing import Protocol
 
 from optimizer import engine
 from optimizer.backends.base import RawResult, SolveOptions
+from optimizer.backends.options import option_problems
 from optimizer.cases import build_plan
 from optimizer.compile import Arrays, compile_instance
-from optimizer.errors import InstanceError
+from optimizer.errors import InstanceError, UsageError
 from optimizer.interpret import Solution, interpret
 from optimizer.load import Document, load
 from optimizer.model import LinearProgram, formulate, unsupported
+from optimizer.model.numbers import check_numbers
 from optimizer.model.size import check_size
 from optimizer.planning import PlanRun, solve_plan
 from optimizer.planning.result import reference_case, single_case
@@ -63,6 +65,9 @@ def solve_document(document: Document, options: SolveOptions | None = None,
     :class:`optimizer.warm.WarmSolver` in a serial sweep); ``strategy`` decides what is
     solved (default: the formulated LP, once)."""
     options = options or SolveOptions()
+    bad_options = option_problems(options)
+    if bad_options:  # the CLI checks them before any work; this is for library callers
+        raise UsageError("; ".join(n.words() for n in bad_options), bad_options[0])
     refused = unsupported(document)
     if refused:
         raise InstanceError(refused)
@@ -76,6 +81,7 @@ def solve_document(document: Document, options: SolveOptions | None = None,
     check_size(arrays)  # refuse, with the numbers, what would not fit in memory
     t1 = time.perf_counter()
     lp = formulate(arrays)
+    check_numbers(lp, document.file)  # nothing the solvers would take for infinity
     t2 = time.perf_counter()
     solve = solver or functools.partial(engine.solve, options=options)
     if strategy is None:
@@ -99,7 +105,7 @@ def _solve_planned(document: Document, options: SolveOptions, solver: LpSolver |
     t0 = time.perf_counter()
     plan = build_plan(document)
     t1 = time.perf_counter()
-    run = solve_plan(plan, options, solver, strategy)
+    run = solve_plan(plan, options, solver, strategy, file=document.file)
     t2 = time.perf_counter()
     solution = run.solution
     solution.warnings.extend(p.format() for p in [*document.warnings, *plan.warnings])

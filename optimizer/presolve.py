@@ -10,7 +10,9 @@ per MW of IT load in period ``t`` (all costs scale with the same ``hours * weigh
   renewable power is available), the least a site saves when its load falls: its facility power
   falls by ``pue`` and it drops the dearer source first;
 - ``extra[s,t] = pue[s,t] * grid[s,t]``, the most a site pays for more load while it has room
-  (grid power is always there), with ``grid = price + carbon_price * carbon_intensity``.
+  (grid power is always there), with ``grid = price + carbon_price * carbon_intensity``;
+- in version 2 both include ``water_price * wue[s,t]``, the water a MWh of IT load draws
+  (DESIGN.md §8): an exact cost of the load itself, so the rules stay exact with it.
 
 **Dearer than unmet.** Where ``kappa[a] + saving[s,t] >= unmet_penalty[k]`` in every period, any
 flow on ``a`` can be left unmet instead at no extra cost. Not for hard classes (no penalty).
@@ -29,7 +31,9 @@ qualifies (each could be filled by the demand that reaches it).
 every family either keeps it exact or adds no rows. On the shipped families: single-site classes
 (assignment) keep neither rule on their arcs; a carbon cap keeps only the first (leaving load
 unmet lowers emissions, moving it may raise them); a renewable floor neither; corridors keep the
-second only up to 62 corridors (the crossing test above is a bit mask).
+second only up to 62 corridors (the crossing test above is a bit mask). Version 2: certificates
+keep both; a site's green-share floor neither; a utilisation floor neither on the arcs to its
+site; a water cap only the first.
 """
 
 from __future__ import annotations
@@ -53,7 +57,11 @@ def site_costs(arrays: Arrays) -> tuple[np.ndarray, np.ndarray]:
     grid = arrays.price + arrays.carbon_price * arrays.carbon_intensity
     cheapest = np.where(arrays.renewable > 0,
                         np.minimum(grid, arrays.renewable_price[:, None]), grid)
-    return arrays.pue * cheapest, arrays.pue * grid
+    saving, extra = arrays.pue * cheapest, arrays.pue * grid
+    if arrays.water_price > 0:  # version 2: every MWh of IT load draws wue m3 of water
+        water = arrays.water_price * arrays.wue
+        saving, extra = saving + water, extra + water
+    return saving, extra
 
 
 def arc_cost(arrays: Arrays) -> np.ndarray:

@@ -1,9 +1,12 @@
-"""The instance file, version 1 (DESIGN.md §3), as strict pydantic models.
+"""The instance file, versions 1 and 2 (DESIGN.md §3, §8), as strict pydantic models.
 
 Shape and ranges of single fields are checked here; everything that needs more than one field
 (ids, series lengths, reachability) is checked in :mod:`optimizer.validate`. The JSON Schema
 shipped in ``optimizer/data/instance.schema.json`` is generated from these models
 (``eastwest schema``); the field docstrings become its descriptions.
+
+Version 2 adds the optional policy fields of DESIGN.md §8 (:data:`VERSION_2_FIELDS`); a
+version-1 file that gives one is refused by the semantic pass (:mod:`optimizer.validate`).
 """
 
 from __future__ import annotations
@@ -23,7 +26,10 @@ from pydantic import (
     model_validator,
 )
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+"""The newest instance format version (a bad ``version`` stands in as this one, so that the
+semantic pass does not also refuse the file's version-2 fields)."""
+VERSIONS = (1, 2)
 
 MAX_VALUE = 1e15
 """The largest magnitude of a number in an instance: far beyond any real capacity, price or cost,
@@ -67,8 +73,11 @@ Id = Annotated[str, Field(min_length=1, json_schema_extra=_PRINTABLE),
 
 def _not_bool(value: Any) -> Any:
     if isinstance(value, bool):
-        raise ValueError(f"expected the number 1, not {str(value).lower()}")
+        raise ValueError(f"expected the number 1 or 2, not {str(value).lower()}")
     return value
+
+
+Share = Annotated[float, Field(strict=True, ge=0.0, le=1.0)]
 
 
 class ProfileRef(Strict):
@@ -196,6 +205,22 @@ class Site(Strict):
     """Annual cost of opening the site; makes it a candidate site (binary decision)."""
     expansions: list[Expansion] = Field(default_factory=list)
     """Capacity expansion options (integer units)."""
+    min_green_share: Share | None = None
+    """Version 2: floor on the site's green share, (renewable energy + certificates) / facility
+    energy over the year, 0..1; null: none."""
+    min_utilization: Share | None = None
+    """Version 2: floor on the site's mean IT load over the year as a share of its IT capacity
+    (existing, opened and built; the rack-utilisation floor), 0..1; null: none."""
+    wue: Series = 0.0
+    """Version 2: water usage effectiveness, litres per kWh of IT energy (m3 per MWh), >= 0; a
+    series."""
+    water_cap_m3: NonNegativeFloat | None = None
+    """Version 2: cap on the site's water use in m3 a year; null: none."""
+    max_pue: Annotated[float, Field(strict=True, ge=1.0, le=MAX_VALUE,
+                                    allow_inf_nan=False)] | None = None
+    """Version 2: the PUE cap the rules set for the site (1.25 east, 1.2 west), >= 1; reported
+    in the compliance table against the site's mean PUE, not a constraint (PUE is data); null:
+    none."""
 
 
 class WorkloadClass(Strict):
@@ -274,7 +299,14 @@ class Policy(Strict):
     carbon_cap_t: NonNegativeFloat | None = None
     """Cap on annual emissions in t CO2; null: none."""
     min_renewable_share: Annotated[float, Field(strict=True, ge=0.0, le=1.0)] = 0.0
-    """Minimum share of the network's facility energy (all sites, all periods) from renewables."""
+    """Minimum share of the network's facility energy (all sites, all periods) from renewables
+    (in version 2, certificates bought count as renewable energy)."""
+    certificate_price: NonNegativeFloat | None = None
+    """Version 2: price of green-electricity certificates in currency per MWh (one certificate
+    a MWh); each site may buy up to its grid energy, and they count as green energy in
+    `min_renewable_share` and `sites[].min_green_share`; null: no certificates."""
+    water_price: NonNegativeFloat = 0.0
+    """Version 2: price of water in currency per m3."""
 
 
 MAX_YEAR_SPAN = 1000
@@ -337,7 +369,8 @@ class Instance(Strict):
     """An eastwest instance, version 1 or 2."""
 
     version: Annotated[Literal[1, 2], BeforeValidator(_not_bool)]
-    """Format version: 1, or 2 for the planning model (`planning`, DESIGN.md §7-§8)."""
+    """Format version: 1, or 2 for the planning model (`planning` and the policy fields,
+    DESIGN.md §7-§8)."""
     name: Text | None = None
     currency: Text = "CNY"
     periods: Periods
@@ -364,6 +397,12 @@ class Instance(Strict):
                 raise ValueError("profile values must be finite")
         return value
 
+
+VERSION_2_FIELDS: dict[str, tuple[str, ...]] = {
+    "policy": ("certificate_price", "water_price"),
+    "sites": ("min_green_share", "min_utilization", "wue", "water_cap_m3", "max_pue"),
+}
+"""The fields valid only with ``version: 2``, by where they live (``policy``, each site)."""
 
 SCHEMA_ID = "https://github.com/eastwest/eastwest/schema/instance-v1.json"
 

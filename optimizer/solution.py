@@ -15,7 +15,8 @@ import numpy as np
 from optimizer import __version__
 from optimizer.backends.base import Notice, Status
 
-SOLUTION_VERSION = 1
+SOLUTION_VERSION = 2
+"""The newest solution format; a version-1 instance gets a version-1 solution (``version``)."""
 
 
 @dataclass(frozen=True)
@@ -68,18 +69,22 @@ class Solution:
     overrides: list[str] = field(default_factory=list)
     shadow_prices: list[dict[str, Any]] = field(default_factory=list)
     notices: list[Notice] = field(default_factory=list)  # the backend's, worded by the reader
-    version: int = SOLUTION_VERSION  # 2 for a version-2 instance (DESIGN.md §7)
+    version: int = 1  # the solution format: the instance's version (DESIGN.md §5, §7)
     plan: dict[str, Any] | None = None  # version 2: years, scenarios, contingencies
     cases: list[dict[str, Any]] = field(default_factory=list)  # version 2: one per case
     case_labels: list[tuple[str, str]] = field(default_factory=list)  # (year, scenario)
     measures: dict[str, Any] | None = None  # version 2: resilience, EVPI, VSS where solved
+    compliance: list[dict[str, Any]] = field(default_factory=list)  # version 2, per site
+    price_words: dict[tuple[str, str], str] = field(default_factory=dict)
+    """Each shadow price in plain words, by (constraint, subject); not in the JSON."""
 
     @property
     def has_values(self) -> bool:
         return self.objective is not None
 
     def to_dict(self) -> dict[str, Any]:
-        """The solution JSON, version 1 (DESIGN.md §5)."""
+        """The solution JSON (DESIGN.md §5), version 1 or, for a version-2 instance, 2 (with
+        the policy ``compliance`` table of §8 and, for a plan, ``planning`` and ``cases``)."""
         flows = self.flow_records()
         out = {
             "version": self.version,
@@ -101,6 +106,7 @@ class Solution:
             "build": self.build_table,
             "corridors": self.corridor_table,
             "policy": self.policy,
+            **({"compliance": self.compliance} if self.version >= 2 else {}),
             "shadow_prices": self.shadow_prices,
             "solver": self.solver,
             "warnings": self.warnings,

@@ -17,7 +17,7 @@ import numpy as np
 from optimizer import geo
 from optimizer.errors import Path, Problem
 from optimizer.plan_check import planning_problems
-from optimizer.schema import Instance, ProfileRef
+from optimizer.schema import VERSION_2_FIELDS, Instance, ProfileRef, WorkloadClass
 from optimizer.series import SeriesValue, expand, n_periods, period_table
 from optimizer.yamlio import LineMap, line_of
 
@@ -67,6 +67,7 @@ def semantic_problems(instance: Instance, file: str, lines: LineMap,
     region_ids = [r.id for r in instance.regions]
     site_ids = [s.id for s in instance.sites]
     class_ids = [k.id for k in instance.classes]
+    _check_version(c, instance)
     c.unique(("regions",), region_ids, "region")
     c.unique(("sites",), site_ids, "site")
     c.unique(("classes",), class_ids, "class")
@@ -90,6 +91,7 @@ def semantic_problems(instance: Instance, file: str, lines: LineMap,
         series((*base, "price"), s.price, 0.0, "price")
         series((*base, "carbon_intensity"), s.carbon_intensity, 0.0, "carbon intensity")
         series((*base, "renewable_mw"), s.renewable_mw, 0.0, "renewable power")
+        series((*base, "wue"), s.wue, 0.0, "WUE")
         c.unique((*base, "expansions"), [e.id for e in s.expansions], "expansion")
     for i, klass in enumerate(instance.classes):
         for j, sid in enumerate(klass.allowed_sites or []):
@@ -117,11 +119,28 @@ def semantic_problems(instance: Instance, file: str, lines: LineMap,
             c.known(("network", "corridors", i, "sites", j), sid, site_ids, "site")
 
     c.problems.extend(planning_problems(instance, file, lines))
-    if complete and not any(p.severity == "error" for p in c.problems):
-        _check_reachability(c, instance, good_profiles)
-    if complete and not any(p.severity == "error" for p in c.problems):
+    if not complete or any(p.severity == "error" for p in c.problems):
+        return c.problems
+    reach = _reach(instance, good_profiles)
+    _check_reachability(c, instance, reach)
+    if not any(p.severity == "error" for p in c.problems):
         _check_hard_capacity(c, instance, good_profiles)
+    if not any(p.severity == "error" for p in c.problems):
+        _check_site_floors(c, instance, good_profiles, reach)
     return c.problems
+
+
+def _check_version(c: _Collector, instance: Instance) -> None:
+    """The fields of version 2 (``schema.VERSION_2_FIELDS``) set in a version-1 file, each
+    named. A field at its default value changes nothing and passes (a version-1 instance
+    dumped with every field, as ``solve --sensitivity`` does, reads back)."""
+    if instance.version >= 2:
+        return
+    for base, model in ((("policy",), instance.policy),
+                        *((("sites", j), site) for j, site in enumerate(instance.sites))):
+        for name in VERSION_2_FIELDS[str(base[0])]:
+            if getattr(model, name) != type(model).model_fields[name].default:
+                c.error((*base, name), f"{name} needs version: 2")
 
 
 def _series_checker(c: _Collector, profiles: Mapping[str, Sequence[float]],
@@ -189,13 +208,14 @@ def _check_hard_capacity(
                 f"unmet_penalty or add capacity", ", ".join(hard))
 
 
-def _check_reachability(
-    c: _Collector, instance: Instance, profiles: Mapping[str, Sequence[float]]
-) -> None:
-    """Demand of a class that can reach no site within its latency limit and residency."""
+def _reach(instance: Instance, profiles: Mapping[str, Sequence[float]]
+           ) -> list[tuple[int, WorkloadClass, np.ndarray]]:
+    """(region index, class, (S,) bool) for each region-class pair with demand: the sites
+    within the class's latency limit and residency."""
     T = n_periods(instance)
     latency = geo.latency_matrix(instance)
     site_index = {s.id: j for j, s in enumerate(instance.sites)}
+    out = []
     for i, region in enumerate(instance.regions):
         for k in instance.classes:
             value = region.demand.get(k.id)
@@ -208,18 +228,62 @@ def _check_reachability(
                 allowed = np.zeros_like(reach)
                 allowed[[site_index[s] for s in k.allowed_sites]] = True
                 reach &= allowed
-            if reach.any():
-                continue
-            nearest = float(latency[i].min())
-            why = (f"no site within {k.max_latency_ms:g} ms (nearest {nearest:.1f} ms)"
-                   if k.max_latency_ms is not None and nearest > k.max_latency_ms
-                   else "no allowed site within the latency limit")
-            path: Path = ("regions", i, "demand", k.id)
-            if k.unmet_penalty is None:
-                c.error(path, f"hard demand of class {k.id!r} can reach no site: {why}")
-            else:
-                c.warn(path, f"demand of class {k.id!r} can reach no site ({why}): "
-                       "it will be unmet, priced at the class's unmet_penalty")
+            out.append((i, k, reach))
+    return out
+
+
+def _check_site_floors(
+    c: _Collector, instance: Instance, profiles: Mapping[str, Sequence[float]],
+    reach: list[tuple[int, WorkloadClass, np.ndarray]]
+) -> None:
+    """Version 2 (DESIGN.md §8): a utilisation floor that cannot be met, because no demand can
+    reach the site, and a green-share floor that only an empty site meets (no renewable
+    power, no certificates). Only what is provable from the data: an existing site with
+    capacity (a candidate may stay closed, a site may leave its halls unbuilt) and a year of
+    positive length."""
+    T = n_periods(instance)
+    _, hours, weight = period_table(instance)
+    if not (hours * weight).sum() > 0:
+        return
+    reached = np.zeros(len(instance.sites), dtype=bool)
+    for _, _, sites in reach:
+        reached |= sites
+    for j, s in enumerate(instance.sites):
+        floor = s.min_utilization or 0.0
+        must_carry = floor > 0 and s.open_cost is None and s.capacity_mw > 0
+        if must_carry and not reached[j]:
+            c.warn(("sites", j, "min_utilization"),
+                   f"no demand can reach site {s.id!r} (latency limits, allowed_sites): its "
+                   f"{100 * floor:g}% utilisation floor cannot be met, and the instance is "
+                   "infeasible")
+        green = s.min_green_share or 0.0
+        no_green = (instance.policy.certificate_price is None
+                    and not expand(s.renewable_mw, T, profiles).any())
+        if green > 0 and no_green:
+            c.warn(("sites", j, "min_green_share"),
+                   f"site {s.id!r} has no renewable power and there are no certificates "
+                   "(policy.certificate_price): it meets its green-share floor only empty, "
+                   + ("so its utilisation floor cannot be met, and the instance is infeasible"
+                      if must_carry else "and will serve no load"))
+
+
+def _check_reachability(c: _Collector, instance: Instance,
+                        reach: list[tuple[int, WorkloadClass, np.ndarray]]) -> None:
+    """Demand of a class that can reach no site within its latency limit and residency."""
+    latency = geo.latency_matrix(instance)
+    for i, k, sites in reach:
+        if sites.any():
+            continue
+        nearest = float(latency[i].min())
+        why = (f"no site within {k.max_latency_ms:g} ms (nearest {nearest:.1f} ms)"
+               if k.max_latency_ms is not None and nearest > k.max_latency_ms
+               else "no allowed site within the latency limit")
+        path: Path = ("regions", i, "demand", k.id)
+        if k.unmet_penalty is None:
+            c.error(path, f"hard demand of class {k.id!r} can reach no site: {why}")
+        else:
+            c.warn(path, f"demand of class {k.id!r} can reach no site ({why}): "
+                   "it will be unmet, priced at the class's unmet_penalty")
 
 
 BYTES_PER_NONZERO = 500

@@ -127,6 +127,9 @@ def solve_by_period(lp: LinearProgram, options: SolveOptions,
         else:
             duals = None
     first = results[0]
+    notices: list[Notice] = []
+    for raw in results:  # each period's (a fallback in one period is said once)
+        notices += [n for n in raw.notices if n not in notices]
     how = (f"in {workers} worker processes" if workers > 1 else "one after another") + fallback
     return RawResult(
         Status.OPTIMAL, first.backend, first.solver, x=x, duals=duals,
@@ -134,7 +137,7 @@ def solve_by_period(lp: LinearProgram, options: SolveOptions,
         message=first.message, duals_from=first.duals_from,
         log="".join(f"--- period {t} ---\n{r.log}" for t, r in enumerate(results)),
         notes=list(first.notes),
-        notices=[*first.notices, Notice(
+        notices=[*notices, Notice(
             "decompose", True, f"solved as {T} independent period LPs, {how}: no constraint "
                                f"couples periods (exact; {ref('decompose', False)} for one LP)",
             NoticeKind.INFO)],

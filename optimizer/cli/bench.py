@@ -10,6 +10,7 @@ import typer
 from rich.markup import escape
 
 from optimizer import __version__
+from optimizer.backends.base import SolveOptions
 from optimizer.cli.common import (
     EXIT_NO_SOLUTION,
     EXIT_OK,
@@ -18,6 +19,8 @@ from optimizer.cli.common import (
     CaseTimeLimitOption,
     OnlyOption,
     SuiteArg,
+    check_jobs,
+    check_options,
     check_outputs,
     err_console,
     fail,
@@ -47,12 +50,12 @@ def bench(
     from optimizer.report.files import write_atomic
 
     setup_logging(0)
+    check_options(SolveOptions(time_limit=time_limit))
+    check_jobs(jobs)
     try:
         suite, base = load_suite(suite_file)
     except InstanceError as exc:
         fail(exc.problems, exc.warnings, str(suite_file))
-    if time_limit is not None and time_limit <= 0:
-        usage("--time-limit must be a positive number of seconds")
     name = safe_name(suite.name)
     check_outputs([Output("--out", out, True, (f"{name}.md", f"{name}.json"))],
                   _inputs(suite_file, suite, base))

@@ -7,6 +7,7 @@ stdout carries results only; progress, logs and warnings go to stderr (:func:`er
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 from collections.abc import Sequence
 from pathlib import Path
@@ -17,8 +18,8 @@ from rich.console import Console
 from rich.logging import RichHandler
 from rich.markup import escape
 
-from optimizer.backends import SOLVER_CHOICES
-from optimizer.backends.base import option_words
+from optimizer.backends.base import SolveOptions, option_words
+from optimizer.backends.options import MAX_THREADS, option_problems, workers_problem
 from optimizer.errors import InstanceError, Problem
 from optimizer.load import DEFAULT_INSTANCE, Document, load
 from optimizer.report.outputs import Output, output_problems, written_error
@@ -70,7 +71,14 @@ def fail(problems: list[Problem], warnings: list[Problem], file: str) -> NoRetur
 
 
 def usage(message: str) -> NoReturn:
-    err_console().print(f"[red]usage error:[/] {escape(message)}")
+    usage_all([message])
+
+
+def usage_all(messages: list[str]) -> NoReturn:
+    """Each message as a usage error on stderr, then exit 2."""
+    err = err_console()
+    for message in messages:
+        err.print(f"[red]usage error:[/] {escape(message)}", soft_wrap=True)
     raise typer.Exit(EXIT_USAGE)
 
 
@@ -121,15 +129,20 @@ def load_document(instance: Path | None, overrides: list[str] | None = None,
         fail(exc.problems, exc.warnings, str(instance or "the national instance"))
 
 
-def check_solver(backend: str, solver: str, time_limit: float | None) -> None:
-    """Exit 2 with a clear message for an unknown backend or solver, or a bad time limit."""
-    if backend not in SOLVER_CHOICES:
-        usage(f"--backend must be one of {', '.join(SOLVER_CHOICES)}, not {backend!r}")
-    if solver not in SOLVER_CHOICES[backend]:
-        usage(f"--solver {solver!r} is not available with --backend {backend}: "
-              f"choose one of {', '.join(SOLVER_CHOICES[backend])}")
-    if time_limit is not None and time_limit <= 0:
-        usage("--time-limit must be a positive number of seconds")
+def check_options(options: SolveOptions, more: Sequence[str] = ()) -> None:
+    """Exit 2 before any work when an option is out of its range or names an unknown backend
+    or solver (:func:`optimizer.backends.options.option_problems`), or for ``more`` problems
+    the caller found, every problem at once."""
+    problems = [notice.words(flag_words) for notice in option_problems(options)]
+    if problems or more:
+        usage_all([*problems, *more])
+
+
+def check_jobs(jobs: int) -> None:
+    """Exit 2 before any work for a ``--jobs`` out of its range (1 to four per core)."""
+    problem = workers_problem(jobs)
+    if problem is not None:
+        usage(problem.words(flag_words))
 
 
 # --------------------------------------------------------------------------------------------
@@ -156,13 +169,15 @@ SolverOption = Annotated[str, typer.Option(
     help="auto, clp, glop, pdlp, highs, scip, cbc (ortools; cbc for MIPs); "
          "auto, cbc, highs (pulp).")]
 TimeLimitOption = Annotated[float | None, typer.Option(
-    "--time-limit", min=0.0, help="Seconds.")]
-GapOption = Annotated[float | None, typer.Option(min=0.0, help="Relative MIP gap.")]
-ThreadsOption = Annotated[int | None, typer.Option(min=1, help="Solver threads.")]
+    "--time-limit", min=0.0, help="Seconds (finite, above 0).")]
+GapOption = Annotated[float | None, typer.Option(
+    min=0.0, help="Relative MIP gap, from 0 to below 1 (0.01 is 1%).")]
+ThreadsOption = Annotated[int | None, typer.Option(
+    min=1, help=f"Solver threads (1 to {MAX_THREADS}).")]
 PeriodJobsOption = Annotated[int | None, typer.Option(
     "--jobs", "-j", min=1,
     help="Worker processes for the period LPs (default: one per core when the LP has "
-         "100,000 variables or more; 1: solve them in this process).")]
+         "100,000 variables or more; 1: solve them in this process; at most 4 per core).")]
 JsonOption = Annotated[str | None, typer.Option(
     "--json", metavar="PATH", help="Write the solution JSON to PATH ('-': stdout).")]
 CsvOption = Annotated[str | None, typer.Option("--csv", metavar="DIR",
@@ -203,7 +218,8 @@ CaseTimeLimitOption = Annotated[float | None, typer.Option(
 BenchOutOption = Annotated[str, typer.Option(metavar="DIR",
                                              help="Folder for the Markdown and JSON results.")]
 CaseJobsOption = Annotated[int, typer.Option(
-    "--jobs", "-j", min=1, help="Cases solved at a time, each in its own process.")]
+    "--jobs", "-j", min=1, help="Cases solved at a time, each in its own process (at most 4 "
+    "per core).")]
 
 # sweep and pareto
 StudyArg = Annotated[Path | None, typer.Argument(
@@ -235,14 +251,17 @@ StudySolverOption = Annotated[str | None, typer.Option(
     show_default=False)]
 PointTimeLimitOption = Annotated[float | None, typer.Option(
     "--time-limit", help="Seconds per point.", show_default=False)]
-StudyGapOption = Annotated[float | None, typer.Option(min=0.0, help="Relative MIP gap.",
-                                                      show_default=False)]
+StudyGapOption = Annotated[float | None, typer.Option(
+    min=0.0, help="Relative MIP gap, from 0 to below 1.", show_default=False)]
 JobsOption = Annotated[int, typer.Option(
-    "--jobs", "-j", min=1, help="Solve points in N processes.")]
+    "--jobs", "-j", min=1, help="Solve points in N processes (at most 4 per core).")]
 DaskOption = Annotated[str | None, typer.Option(
     "--dask", metavar="ADDRESS", help="Send points to a Dask scheduler (tcp://host:8786), or "
     "'local' for a local cluster of 2 worker processes. Needs eastwest\\[dask].",
     show_default=False)]
+MaxPointsOption = Annotated[int, typer.Option(
+    "--max-points", min=1, help="Refuse a study of more points than this (counted before "
+    "anything is built or solved).")]
 NoCacheOption = Annotated[bool, typer.Option(
     "--no-cache", help="Solve every point again (the cache is still written).")]
 SolutionsOption = Annotated[bool, typer.Option(
@@ -270,3 +289,54 @@ def flag_words(option: str, value: Any) -> str:
     if isinstance(value, bool):
         return flag if value else "--no-" + flag.removeprefix("--")
     return flag if value is None else f"{flag} {value}"
+
+
+# --- --html PATH on solve, sweep and pareto: the interactive, offline HTML report
+# (optimizer.report.html). The html extra (plotly) is looked for before any work and imported
+# only when the page is written: the CLI's start-up does not pay for it.
+
+HTML_HINT = "pip install 'eastwest[html]'"
+
+HtmlOption = Annotated[Path | None, typer.Option(
+    "--html", help="Write an interactive, self-contained HTML report to PATH (opens offline: "
+                   "map, charts, tables; needs eastwest\\[html]).")]
+
+
+def check_html(path: Path | None) -> None:
+    """Exit 2 before any work when ``--html`` is given without the extra (the path itself is
+    checked with the command's other outputs: :func:`check_outputs`)."""
+    if path is None:
+        return
+    if importlib.util.find_spec("plotly") is None:
+        usage(f"--html needs plotly, which is not installed ({HTML_HINT})")
+
+
+def write_solution_html(path: Path | None, result: Any, document: Document) -> None:
+    """The page of one solve, its map at the instance's region and site locations."""
+    if path is None:
+        return
+    import numpy as np
+
+    from optimizer.report.html import HtmlUnavailable, write_solution
+
+    inst = document.instance
+    try:
+        write_solution(path, result.solution,
+                       np.array([r.location for r in inst.regions], dtype=float),
+                       np.array([s.location for s in inst.sites], dtype=float), flag_words)
+    except HtmlUnavailable as exc:
+        usage(str(exc))
+    err_console().print(f"html: {escape(str(path))}", soft_wrap=True)
+
+
+def write_study_html(path: Path | None, study: Any) -> None:
+    """The page of a sweep or a Pareto study: its tables and curves."""
+    if path is None:
+        return
+    from optimizer.report.html import HtmlUnavailable, write_study
+
+    try:
+        write_study(path, study)
+    except HtmlUnavailable as exc:
+        usage(str(exc))
+    err_console().print(f"html: {escape(str(path))}", soft_wrap=True)

@@ -26,6 +26,7 @@ from optimizer.cli.common import (
     CsvOption,
     DecomposeOption,
     GapOption,
+    HtmlOption,
     InstanceArg,
     JsonOption,
     LogOption,
@@ -43,8 +44,9 @@ from optimizer.cli.common import (
     TimeLimitOption,
     VerboseOption,
     cannot_write,
+    check_html,
+    check_options,
     check_outputs,
-    check_solver,
     err_console,
     fail,
     flag_words,
@@ -55,6 +57,7 @@ from optimizer.cli.common import (
     safe_name,
     setup_logging,
     usage,
+    write_solution_html,
 )
 from optimizer.engine import STRATEGIES
 from optimizer.errors import InstanceError, UsageError
@@ -92,6 +95,7 @@ def solve(
     report: ReportOption = None,
     sensitivity: SensitivityOption = False,
     plots: SolvePlotsOption = None,
+    html: HtmlOption = None,
     log: LogOption = False,
     decompose: DecomposeOption = True,
     prune: PruneOption = True,
@@ -105,12 +109,12 @@ def solve(
     from optimizer.pipeline import solve_document
 
     setup_logging(-1 if quiet else (1 if verbose else 0))
-    check_solver(backend, solver, time_limit)
-    if strategy not in STRATEGIES:
-        usage(f"--strategy must be one of {', '.join(STRATEGIES)}, not {strategy!r}")
     options = SolveOptions(backend=backend, solver=solver, time_limit=time_limit, gap=gap,
                            threads=threads, log=log, decompose=decompose, workers=jobs,
                            prune=prune, strategy=strategy)
+    check_options(options, [] if strategy in STRATEGIES else [
+        f"--strategy must be one of {', '.join(STRATEGIES)}, not {strategy!r}"])
+    check_html(html)
     started = time.perf_counter()
     document = load_document(instance, set_, scenario)
     load_s = time.perf_counter() - started
@@ -121,7 +125,7 @@ def solve(
     # every output checked before solving, not after: nothing is lost
     if json_out not in (None, "-", "") and names_stdout(json_out):
         json_out = "-"  # /dev/stdout: the JSON alone on stdout, the report on stderr
-    outputs = _outputs(Outputs(json_out, csv_dir, report, plots, log, quiet,
+    outputs = _outputs(Outputs(json_out, csv_dir, report, plots, html, log, quiet,
                                safe_name(document.instance.name or "")), instance)
     try:
         result = solve_document(document, options)
@@ -141,6 +145,7 @@ def solve(
     try:
         tab = _sensitivity(result, options) if sensitivity and sol.has_values else None
         _write_outputs(result, document, options, timings, outputs, tab)
+        write_solution_html(html, result, document)
     except OSError as exc:
         cannot_write(exc)
     raise typer.Exit(exit_code(sol.status, sol.has_values, accept_feasible))
@@ -153,6 +158,7 @@ class Outputs:
     report: str | None
     plots: str | None
     """The paths as given (Path('') would be '.', the working directory)."""
+    html: Path | None
     log: bool
     quiet: bool
     name: str
@@ -164,13 +170,14 @@ class Outputs:
 
     def asked(self) -> list[Output]:
         """The files and folders the options ask for."""
-        from optimizer.report.files import CSV_NAMES
+        from optimizer.report.files import CSV_NAMES, PLAN_CSV_NAMES
 
         found = [Output("--json", self.json_out) if self.json_out not in (None, "-") else None,
-                 Output("--csv", self.csv_dir, True, CSV_NAMES) if self.csv_dir is not None
-                 else None,
+                 Output("--csv", self.csv_dir, True, CSV_NAMES + PLAN_CSV_NAMES)
+                 if self.csv_dir is not None else None,
                  Output("--report", self.report) if self.report is not None else None,
-                 Output("--plots", self.plots, True) if self.plots is not None else None]
+                 Output("--plots", self.plots, True) if self.plots is not None else None,
+                 Output("--html", self.html) if self.html is not None else None]
         return [f for f in found if f is not None]
 
     def beside(self) -> Path | None:

@@ -26,8 +26,10 @@ from optimizer.cli.common import (
     EXIT_NO_SOLUTION,
     EXIT_OK,
     DaskOption,
+    HtmlOption,
     InstanceArg,
     JobsOption,
+    MaxPointsOption,
     NoCacheOption,
     ObjectivesOption,
     OutOption,
@@ -48,8 +50,10 @@ from optimizer.cli.common import (
     VaryOption,
     ZipOption,
     cannot_write,
+    check_html,
+    check_jobs,
+    check_options,
     check_outputs,
-    check_solver,
     err_console,
     fail,
     out_console,
@@ -57,6 +61,7 @@ from optimizer.cli.common import (
     scenario_names,
     setup_logging,
     usage,
+    write_study_html,
 )
 from optimizer.errors import InstanceError
 from optimizer.records.inputs import Base, Study
@@ -75,7 +80,13 @@ from optimizer.report.tables import Table
 from optimizer.studies.base import parameter_problems, prepare_base
 from optimizer.studies.pareto import SECOND_OBJECTIVES, run_pareto
 from optimizer.studies.runners import DASK_HINT, DaskRunner, Listener, PoolRunner, Runner
-from optimizer.studies.spec import load_study, parse_vary, study_problems
+from optimizer.studies.spec import (
+    MAX_POINTS,
+    load_study,
+    parse_vary,
+    points_problem,
+    study_problems,
+)
 from optimizer.studies.sweep import run_sweep
 
 
@@ -93,8 +104,9 @@ def _options(backend: str | None, solver: str | None, time_limit: float | None,
     time_limit = time_limit if time_limit is not None else (
         defaults.time_limit if defaults else None)
     gap = gap if gap is not None else (defaults.gap if defaults else None)
-    check_solver(backend, solver, time_limit)
-    return SolveOptions(backend=backend, solver=solver, time_limit=time_limit, gap=gap)
+    options = SolveOptions(backend=backend, solver=solver, time_limit=time_limit, gap=gap)
+    check_options(options)
+    return options
 
 
 def _base(instance: Path | None, scenarios: list[str], overrides: list[str]) -> Base:
@@ -104,11 +116,13 @@ def _base(instance: Path | None, scenarios: list[str], overrides: list[str]) -> 
         fail(exc.problems, exc.warnings, str(instance or "the national instance"))
 
 
-def _out(out: str | None, name: str, inputs: list[tuple[str, str | Path]]) -> Path:
+def _out(out: str | None, name: str, inputs: list[tuple[str, str | Path]],
+         html: Path | None = None) -> Path:
     """The results folder (default ``reports/studies/<name>/``), checked with the files and
     folders a study writes into it before any point is solved (exit 2 listing each problem)."""
     folder = out if out is not None else str(Path("reports") / "studies" / safe_name(name))
-    check_outputs([Output("--out", folder, True, STUDY_FILES, STUDY_FOLDERS)], inputs)
+    check_outputs([Output("--out", folder, True, STUDY_FILES, STUDY_FOLDERS),
+                   *([Output("--html", html)] if html is not None else [])], inputs)
     return Path(folder)
 
 
@@ -230,41 +244,47 @@ def sweep(
     gap: StudyGapOption = None,
     jobs: JobsOption = 1,
     dask: DaskOption = None,
+    max_points: MaxPointsOption = MAX_POINTS,
     no_cache: NoCacheOption = False,
     solutions: SolutionsOption = False,
     plots: PlotsOption = True,
+    html: HtmlOption = None,
     quiet: QuietOption = False,
 ) -> None:
     """Solve an instance at every point of a parameter grid; tables, CSV, Markdown, plots."""
     setup_logging(0)
+    check_jobs(jobs)
+    check_options(SolveOptions(time_limit=time_limit, gap=gap))  # the study's come with it
     if vary:
-        study, base = _short_form(study_file, vary, zip_, name, set_, scenario)
+        study, base = _short_form(study_file, vary, zip_, name, set_, scenario, max_points)
     elif study_file is None:
         usage("give a study file, or --vary PATH=LO:HI:N (on an instance, default the national "
               "one)")
     else:
-        study, base = _study_form(study_file, set_, scenario)
+        study, base = _study_form(study_file, set_, scenario, max_points)
     options = _options(backend, solver, time_limit, gap, study)
     inputs: list[tuple[str, str | Path]] = [("the instance file", base.file)]
     if not vary and study_file is not None:  # with --vary, STUDY is the instance
         inputs.append(("the study file", study_file))
-    folder = _out(out, study.name, inputs)
+    folder = _out(out, study.name, inputs, html)
+    check_html(html)
     try:
         with _runner(jobs, dask) as runner, _progress() as progress:
             result = run_sweep(study, base, options, folder, runner, _Bar(progress, study.name),
                                use_cache=not no_cache, solutions=solutions)
             description = runner.description
         written = write_sweep(result, folder, plots=plots)
+        write_study_html(html, result)
     except OSError as exc:
         cannot_write(exc)
     _finish(written, folder, result.results, result.seconds, description,
             None if quiet else sweep_tables(result))
 
 
-def _study_form(path: Path, set_: list[str] | None,
-                scenario: str | None) -> tuple[Study, Base]:
+def _study_form(path: Path, set_: list[str] | None, scenario: str | None,
+                max_points: int) -> tuple[Study, Base]:
     try:
-        study, folder, lines = load_study(path)
+        study, folder, lines = load_study(path, max_points)
     except InstanceError as exc:
         fail(exc.problems, exc.warnings, str(path))
     instance = (Path(os.path.normpath(folder / study.instance)) if study.instance is not None
@@ -278,7 +298,8 @@ def _study_form(path: Path, set_: list[str] | None,
 
 
 def _short_form(instance: Path | None, vary: list[str], zip_: bool, name: str | None,
-                set_: list[str] | None, scenario: str | None) -> tuple[Study, Base]:
+                set_: list[str] | None, scenario: str | None,
+                max_points: int) -> tuple[Study, Base]:
     params, problems = [], []
     for text in vary:
         try:
@@ -296,6 +317,9 @@ def _short_form(instance: Path | None, vary: list[str], zip_: bool, name: str | 
     except ValueError as exc:
         usage(str(exc))
     problems = study_problems(study, "--vary")
+    too_many = points_problem(study, "--vary", max_points=max_points, where=vary)
+    if too_many is not None:  # the paths are checked on a level: not before the count is
+        fail([*problems, too_many], [], "--vary")
     problems += parameter_problems(base, study.parameters, "--vary", where=vary)
     if problems:
         fail(problems, [], "--vary")
@@ -319,10 +343,12 @@ def pareto(
     dask: DaskOption = None,
     no_cache: NoCacheOption = False,
     plots: PlotsOption = True,
+    html: HtmlOption = None,
     quiet: QuietOption = False,
 ) -> None:
     """Trace the Pareto front of cost against carbon or latency (epsilon-constraint)."""
     setup_logging(0)
+    check_jobs(jobs)
     pair = [o.strip() for o in objectives.split(",") if o.strip()]
     if len(pair) != 2 or "cost" not in pair or not set(pair) - {"cost"} <= set(
             SECOND_OBJECTIVES) or pair[0] == pair[1]:
@@ -334,7 +360,8 @@ def pareto(
     options = _options(backend, solver, time_limit, gap)
     base = _base(instance, scenario_names(scenario), set_ or [])
     study_name = safe_name(name or f"{base.name}-pareto-{second}")
-    folder = _out(out, study_name, [("the instance file", base.file)])
+    folder = _out(out, study_name, [("the instance file", base.file)], html)
+    check_html(html)
     try:
         with _runner(jobs, dask) as runner, _progress() as progress:
             result = run_pareto(base, second, points, options, folder, runner,
@@ -342,6 +369,7 @@ def pareto(
                                 service=held)
             description = runner.description
         written = write_pareto(result, folder, plots=plots)
+        write_study_html(html, result)
     except OSError as exc:
         cannot_write(exc)
     _finish(written, folder, [p.result for p in result.results], result.seconds, description,

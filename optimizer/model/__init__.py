@@ -17,12 +17,16 @@ from optimizer.load import Document
 from optimizer.model import (
     assignment,
     capacity,
+    certificates,
     deferral,
     demand,
     expansion,
+    green_share,
     network,
     policy,
     power,
+    utilization,
+    water,
 )
 from optimizer.model.family import Family, Price, Stance, check_registry
 from optimizer.model.lp import (
@@ -42,8 +46,12 @@ FAMILIES: list[Family] = [
     capacity.FAMILY,
     power.FAMILY,
     network.FAMILY,
+    certificates.FAMILY,  # before the share floors, which read its certificate_energy
     policy.CARBON_CAP,
     policy.RENEWABLE_SHARE,
+    green_share.FAMILY,
+    utilization.FAMILY,
+    water.FAMILY,
 ]
 check_registry(FAMILIES)
 

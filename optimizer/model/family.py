@@ -69,9 +69,11 @@ class Price:
 
     The value is the annual saving from relaxing the constraint by one unit of its right-hand
     side (d objective / d bound, negated), in ``unit``; ``per`` (optional) converts it to a unit
-    a planner reads (e.g. per percentage point of a share) from the solved LP. ``words`` is a
-    format template for one sentence, with the fields ``subject``, ``value``, ``per_row`` (the
-    value before ``per``), ``cur`` and ``suffix`` (said of MIPs), plus those of ``fields``.
+    a planner reads (e.g. per percentage point of a share) from the solved LP: one factor, or
+    one per group. ``words`` is a format template for one sentence, with the fields
+    ``subject``, ``value``, ``per_row`` (the value before ``per``), ``cur`` and ``suffix`` (said
+    of MIPs), plus those of ``fields``. ``each`` (optional) gives, per group, the extra fields of
+    its sentence, or None to leave the group out (a site without the family's rows).
     """
 
     kind: str  # a stable name: "capacity", "corridor", "carbon_cap", ...
@@ -82,8 +84,9 @@ class Price:
     words: str
     sign: float = 1.0
     subject: str = "policy"  # the subject when ``by`` is None
-    per: Callable[[Arrays, LinearProgram, np.ndarray], float] | None = None
+    per: Callable[[Arrays, LinearProgram, np.ndarray], float | np.ndarray] | None = None
     fields: Callable[[Arrays], dict[str, str]] | None = None
+    each: Callable[[Arrays], list[dict[str, str] | None]] | None = None
 
 
 SizeTerms = Callable[[Arrays], "tuple[int, int]"]

@@ -18,7 +18,16 @@ import scipy.sparse as sp
 
 COST_CATEGORIES = (
     "energy", "renewable", "carbon", "transfer", "latency", "unmet", "expansion", "opening",
+    "certificates", "water",
 )
+"""Every cost category of the model: DESIGN.md §2's, then §8's (version 2)."""
+V1_COST_CATEGORIES = COST_CATEGORIES[:8]
+
+
+def cost_categories(version: int) -> tuple[str, ...]:
+    """The categories a solution of an instance of format ``version`` reports: a version-1
+    instance keeps its version-1 costs (the §8 categories are always 0 there)."""
+    return V1_COST_CATEGORIES if version < 2 else COST_CATEGORIES
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,9 @@ r"""Carbon cap and renewable share (DESIGN.md §2, constraints 5 and 6), network
     sum_{s,t} a[t] * v[s,t] >= min_renewable_share * sum_{s,t} a[t] * (g[s,t] + v[s,t])
 
 Both read the named expressions of :mod:`optimizer.model.power` (``emissions``, ``grid_energy``,
-``renewable_energy``). The second is written ``sum a*((1 - share)*v - share*g) >= 0``. The dual
+``renewable_energy``). The second is written ``sum a*((1 - share)*v - share*g) >= 0``; in
+version 2, certificates (``certificate_energy`` of :mod:`optimizer.model.certificates`) count
+as green energy: ``... + sum_s q[s] >= 0`` (DESIGN.md §8). The dual
 of the cap is the implied carbon price (currency per tonne); the dual of the floor, the cost of
 requiring one more MWh of renewable energy, and times the facility energy over 100 the cost of
 one more percentage point of the share.
@@ -37,6 +39,9 @@ def define_renewable_share(arrays: Arrays, b: Builder) -> None:
     floor = b.add_rows("renewable_share", ONE, lb=0.0, ub=np.inf)
     b.add_terms_from(np.full(ren.size, floor.start), ren, 1.0 - share)
     b.add_terms_from(np.full(grid.size, floor.start), grid, -share)
+    if "certificate_energy" in b.expressions:  # version 2: certificates count as green
+        cert = b.expressions["certificate_energy"]
+        b.add_terms_from(np.full(cert.size, floor.start), cert)
 
 
 def facility_points(arrays: Arrays, lp: LinearProgram, x: np.ndarray) -> float:

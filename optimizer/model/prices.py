@@ -69,23 +69,36 @@ def shadow_prices(arrays: Arrays, lp: LinearProgram, duals: np.ndarray | None,
     """Every group of every offered price, in registry order; empty without reliable duals."""
     if duals is None:
         return []
-    cur = arrays.currency
     suffix = MIP_SUFFIX if lp.is_mip else ""
     out: list[ShadowPrice] = []
     for family in FAMILIES if families is None else families:
         for price in family.prices:
             if price.block not in lp.rows or (price.by is None and not lp.rows[price.block].size):
                 continue
-            names = subjects(arrays, price)
-            per_row = price.sign * group_saving(lp, duals, price, len(names))
-            factor = 1.0 if price.per is None or x is None else price.per(arrays, lp, x)
-            fields = price.fields(arrays) if price.fields is not None else {}
-            for g, (name, row_value) in enumerate(zip(names, per_row.tolist(), strict=True)):
-                value = row_value * factor
-                out.append(ShadowPrice(
-                    price.kind, price.label, name, g, value, row_value, price.unit.format(cur=cur),
-                    price.words.format(subject=name, value=value, per_row=row_value, cur=cur,
-                                       suffix=suffix, **fields)))
+            out += _groups(arrays, lp, duals, x, price, suffix)
+    return out
+
+
+def _groups(arrays: Arrays, lp: LinearProgram, duals: np.ndarray, x: np.ndarray | None,
+            price: Price, suffix: str) -> list[ShadowPrice]:
+    """The groups of one price (those ``price.each`` keeps), worded."""
+    cur = arrays.currency
+    names = subjects(arrays, price)
+    per_row = price.sign * group_saving(lp, duals, price, len(names))
+    factor = 1.0 if price.per is None or x is None else price.per(arrays, lp, x)
+    factors = np.broadcast_to(np.asarray(factor, dtype=float), per_row.shape).tolist()
+    fields = price.fields(arrays) if price.fields is not None else {}
+    each = price.each(arrays) if price.each is not None else [{}] * len(names)
+    out = []
+    for g, (name, row_value) in enumerate(zip(names, per_row.tolist(), strict=True)):
+        extra = each[g]
+        if extra is None:
+            continue
+        value = row_value * factors[g]
+        out.append(ShadowPrice(
+            price.kind, price.label, name, g, value, row_value, price.unit.format(cur=cur),
+            price.words.format(subject=name, value=value, per_row=row_value, cur=cur,
+                               suffix=suffix, **fields, **extra)))
     return out
 
 

@@ -21,6 +21,7 @@ from optimizer.backends.base import RawResult, SolveOptions, Status
 from optimizer.cases import Plan
 from optimizer.interpret import Solution
 from optimizer.model import LinearProgram, formulate
+from optimizer.model.numbers import check_numbers
 from optimizer.model.size import check_sizes
 from optimizer.planning.explain import explain
 from optimizer.planning.measures import measures
@@ -62,14 +63,16 @@ def fix_build(stacked: Stacked, x: np.ndarray) -> LinearProgram:
 
 def solve_plan(plan: Plan, options: SolveOptions | None = None,
                solver: LpSolver | None = None, strategy: Any = None,
-               build: np.ndarray | None = None) -> PlanRun:
+               build: np.ndarray | None = None, file: str = "<instance>") -> PlanRun:
     """Solve ``plan``; ``build``: a planning vector whose build is held fixed (the value of the
-    stochastic solution solves the mean-scenario plan's build in every scenario)."""
+    stochastic solution solves the mean-scenario plan's build in every scenario); ``file``
+    names the instance where the stacked LP has a number the solvers cannot hold."""
     options = options or SolveOptions()
     source = plan
     plan, stacked = formulate_plan(plan, options.prune and (strategy is None
                                                             or strategy.presolve))
     lp = stacked.lp if build is None else fix_build(stacked, build)
+    check_numbers(lp, file)
     if build is not None:
         stacked = replace(stacked, lp=lp)
     solve = solver or functools.partial(engine.solve, options=options)

@@ -81,9 +81,12 @@ def _vss(plan: Plan, objective: float, solve: Solver) -> dict[str, Any]:
     eev, _, run = solve(plan, x)
     if eev is None:
         status = getattr(run, "status", Status.INFEASIBLE)
-        return _measure("VSS", math.inf if status is Status.INFEASIBLE else None,
-                        "the build of the mean-scenario plan cannot serve every scenario "
-                        f"({status.value}): planning for the mean is not an option")
+        return _measure("VSS", None,
+                        "unbounded: the build of the mean-scenario plan cannot serve every "
+                        f"scenario ({status.value}), so planning for the mean is not an option"
+                        if status is Status.INFEASIBLE else
+                        f"not defined: the mean-scenario build could not be evaluated "
+                        f"({status.value})")
     return _measure("VSS", eev - objective,
                     "what planning for every scenario saves against building for the mean "
                     "scenario and then operating that build in each scenario")

@@ -15,6 +15,7 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from optimizer.backends.options import Gap, TimeLimit
 from optimizer.load import Document
 
 LEX_TOL = 1e-7
@@ -63,6 +64,16 @@ class Parameter(_Strict):
         if self.factors is not None and not all(math.isfinite(f) for f in self.factors):
             raise ValueError("factors must be finite numbers")
         return self
+
+    @property
+    def size(self) -> int:
+        """The number of levels, read from the spec without building them."""
+        for given in (self.values, self.factors):
+            if given is not None:
+                return len(given)
+        spec = self.range if self.range is not None else self.factor_range
+        assert spec is not None
+        return spec[2]
 
     @property
     def targets(self) -> list[str]:
@@ -118,8 +129,10 @@ class Study(_Strict):
     mode: Literal["grid", "zip"] = "grid"
     backend: Literal["ortools", "pulp"] | None = None
     solver: str | None = None
-    time_limit: float | None = Field(None, gt=0)
-    gap: float | None = Field(None, ge=0)
+    time_limit: TimeLimit | None = None
+    """Seconds per point: finite, above 0."""
+    gap: Gap | None = None
+    """Relative MIP gap: from 0 to below 1."""
     parameters: list[Parameter] = Field(min_length=1)
 
 
@@ -127,7 +140,7 @@ def yaml_value(value: Any) -> str:
     """A value as override text: JSON is YAML flow syntax, and floats keep every digit."""
     if isinstance(value, float) and not math.isfinite(value):
         raise ValueError(f"not a finite number: {value}")
-    return json.dumps(value)
+    return json.dumps(value, allow_nan=False)
 
 
 @dataclass(frozen=True)

@@ -7,19 +7,21 @@ from dataclasses import replace
 
 from optimizer.interpret import Solution
 from optimizer.report import tables as t
-from optimizer.report.planning import planning_tables
+from optimizer.report.planning import build_plan, planning_tables
 
 
 def all_tables(sol: Solution) -> list[t.Table]:
     if not sol.has_values:
         return []
-    if sol.plan is None:
-        found = [t.costs(sol), t.build(sol), t.sites(sol), t.flow_matrix(sol), t.classes(sol),
-                 t.load_profiles(sol), t.corridors(sol), t.totals(sol)]
+    if sol.plan is None or len(sol.cases) <= 1:  # one case: version 1's layout
+        build = t.build(sol) if sol.plan is None else build_plan(sol)
+        found = [t.costs(sol), build, t.sites(sol), t.compliance(sol), t.flow_matrix(sol),
+                 t.classes(sol), t.load_profiles(sol), t.corridors(sol), t.totals(sol)]
         return [x for x in found if x is not None]
-    costs = replace(t.costs(sol), title="Cost by category, discounted over the horizon")
-    reference = [t.sites(sol), t.flow_matrix(sol), t.classes(sol), t.load_profiles(sol),
-                 t.corridors(sol)]
+    costs = replace(t.costs(sol), title="Cost by category, discounted over the horizon",
+                    columns=["category", "discounted cost", "share"])
+    reference = [t.sites(sol), t.compliance(sol), t.flow_matrix(sol), t.classes(sol),
+                 t.load_profiles(sol), t.corridors(sol)]
     label = _reference_label(sol)
     totals = replace(t.totals(sol), title="Expected totals over the horizon (undiscounted)")
     return [costs, *planning_tables(sol),

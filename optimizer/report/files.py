@@ -18,7 +18,7 @@ import numpy as np
 
 from optimizer.backends.base import option_words
 from optimizer.interpret import Solution
-from optimizer.model.lp import COST_CATEGORIES
+from optimizer.model.lp import cost_categories
 from optimizer.report.notices import OptionNamer, word_notices
 from optimizer.report.outputs import stat_or_none, std_stream, writes_through
 
@@ -131,7 +131,9 @@ def json_default(value: Any) -> Any:
 
 CSV_NAMES = ("flows.csv", "sites.csv", "classes.csv", "regions.csv", "costs.csv",
              "site_load.csv", "totals.csv")
-"""The files of ``--csv DIR``, in the order they are written."""
+"""The files of ``--csv DIR``, in the order they are written (version 1)."""
+PLAN_CSV_NAMES = ("build.csv", "cases.csv", "case_costs.csv", "compliance.csv")
+"""The files a version-2 solution writes besides (its own forms of) those."""
 
 
 def _csv(header: list[str], rows: list[list[Any]]) -> str:
@@ -154,6 +156,8 @@ def csv_tables(sol: Solution) -> dict[str, str]:
     site_cols = ["id", "zone", "open", "expansion_units", "capacity_mw", "peak_utilization",
                  "mean_utilization", "it_energy_mwh", "grid_energy_mwh", "renewable_energy_mwh",
                  "carbon_t", "capacity_price"]
+    if sol.version >= 2:
+        site_cols += ["water_m3", "certificates_mwh", "green_share", "mean_pue", "utilization"]
     class_cols = ["id", "demand_mwh", "served_mwh", "unmet_mwh", "mean_latency_ms"]
     region_cols = ["id", "demand_mwh", "served_mwh", "unmet_mwh"]
     load = [[sol.sites[s], sol.periods[t], float(sol.site_load[s, t])]
@@ -163,10 +167,15 @@ def csv_tables(sol: Solution) -> dict[str, str]:
         _csv(site_cols, [[row.get(c) for c in site_cols] for row in sol.site_table]),
         _csv(class_cols, [[row.get(c) for c in class_cols] for row in sol.class_table]),
         _csv(region_cols, [[row.get(c) for c in region_cols] for row in sol.region_table]),
-        _csv(["category", "cost"], [[c, sol.costs.get(c, 0.0)] for c in COST_CATEGORIES]),
+        _csv(["category", "cost"],
+             [[c, sol.costs.get(c, 0.0)] for c in cost_categories(sol.version)]),
         _csv(["site", "period", "it_mw"], load),
         _csv(["quantity", "value"], [[k, v] for k, v in sol.totals.items()]),
-    ], strict=True))
+    ], strict=True)) | ({"compliance.csv": _compliance_csv(sol)} if sol.version >= 2 else {})
+
+
+def _compliance_csv(sol: Solution) -> str:
+    return _csv(list(COMPLIANCE), [[row[c] for c in COMPLIANCE] for row in sol.compliance])
 
 
 PLAN_SITE_COLS = ["id", "open", "capacity_mw", "peak_utilization", "mean_utilization",
@@ -212,10 +221,16 @@ def plan_csv_tables(sol: Solution) -> dict[str, str]:
                                [[c["year"], c["scenario"], k, v] for c in sol.cases
                                 for k, v in c["costs"].items()]),
         "costs.csv": _csv(["category", "discounted_cost"],
-                          [[c, sol.costs.get(c, 0.0)] for c in COST_CATEGORIES]),
+                          [[c, sol.costs.get(c, 0.0)] for c in cost_categories(sol.version)]),
         "totals.csv": _csv(["quantity", "expected_value"],
                            [[k, v] for k, v in sol.totals.items()]),
+        "compliance.csv": _compliance_csv(sol),
     }
+
+
+COMPLIANCE = ("site", "pue", "max_pue", "pue_ok", "utilization", "min_utilization",
+              "utilization_ok", "green_share", "min_green_share", "green_ok")
+"""The columns of ``compliance.csv`` (version 2): the solution's ``compliance`` rows."""
 
 
 def write_csv_dir(sol: Solution, folder: str | Path) -> list[Path]:

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Generic, Literal, TypeVar
 
 from optimizer import __version__
-from optimizer.model.lp import COST_CATEGORIES
+from optimizer.model.lp import COST_CATEGORIES, V1_COST_CATEGORIES
 from optimizer.records.inputs import LEX_TOL, Base
 from optimizer.records.results import (
     FrontPoint,
@@ -99,11 +99,14 @@ def carbon_column(results: Sequence[PointResult]) -> Column[Row]:
 
 
 def cost_columns(results: Sequence[PointResult], currency: str) -> list[Column[Row]]:
-    """A column per cost category, in the table's money unit."""
+    """A column per cost category the results report (a version-1 instance's eight, the
+    version-2 ten; the eight when no point has a solution), in the table's money unit."""
     scale, money = money_unit(results, currency)
     fmt = ",.2f" if scale > 1 else ",.0f"
+    held = {c for r in results if r.kpis is not None for c in r.kpis.costs}
+    categories = [c for c in COST_CATEGORIES if c in held] or V1_COST_CATEGORIES
     return [Column(f"cost_{c}", f"{c} {money}", _entry(lambda k: k.costs, c), fmt, scale,
-                   money, "cost") for c in COST_CATEGORIES]
+                   money, "cost") for c in categories]
 
 
 def kpi_columns(results: Sequence[PointResult], currency: str = "CNY") -> list[Column[Row]]:

@@ -7,6 +7,7 @@ The same tables are rendered to the terminal (:mod:`optimizer.report.console`) a
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -54,6 +55,13 @@ def tonnes(t: float) -> str:
     return scaled(t, TONNES)
 
 
+WATER: Scale = ((1e6, ",.2f", " million m3"), (1.0, ",.0f", " m3"))
+
+
+def water(m3: float) -> str:
+    return scaled(m3, WATER)
+
+
 def pct(x: float | None) -> str:
     return "n/a" if x is None else f"{100 * x:.1f}%"
 
@@ -65,7 +73,8 @@ def summary(sol: Solution, log_path: str | None = None) -> list[tuple[str, str]]
         ("status", sol.status.value + (f" ({sol.message})" if sol.status is not Status.OPTIMAL
                                        and sol.message else "")),
         ("objective", money(sol.objective, sol.currency)
-         + (" a year" if sol.plan is None else ", discounted over the horizon")
+         + (" a year" if sol.plan is None or len(sol.cases) <= 1
+            else ", discounted over the horizon")
          if sol.objective is not None else "n/a"),
     ]
     if sol.gap is not None and sol.status is not Status.OPTIMAL:
@@ -240,7 +249,80 @@ def policy_lines(sol: Solution) -> list[str]:
             price, f" The floor binds: it costs {price or 0:,.1f} {cur} for each MWh of energy "
                    "that must move from grid to renewable supply to meet it.",
             " The floor does not bind."))
+    return out + _policy_v2_lines(sol)
+
+
+SITE_RULES = ("green_share", "utilization", "water_cap")
+"""The shadow prices of §8's site rules, said in the policy lines where they bind."""
+
+
+def _policy_v2_lines(sol: Solution) -> list[str]:
+    """Certificates and water (version 2), in plain words."""
+    p, cur = sol.policy, sol.currency
+    out = []
+    price = p.get("certificate_price")
+    if price is not None:
+        bought = p["certificates_mwh"]
+        out.append(
+            f"Certificates at {price:,.1f} {cur}/MWh: "
+            + (f"{energy(bought)} bought ({money(sol.costs.get('certificates'), cur)} a year) to "
+               f"meet the green-share floors; green share {pct(p['green_share'])} with them, "
+               f"{pct(p['renewable_share'])} from renewable power alone." if bought > 1e-9
+               else "none bought (no floor needs them)."))
+    for price in sol.shadow_prices:  # the site floors and caps of §8 that bind
+        if price["constraint"] in SITE_RULES and price["value"] > 1e-9:
+            words = sol.price_words[price["constraint"], price["subject"]]
+            out.append(f"{words[:1].upper()}{words[1:]}.")
+    if p.get("water_m3") or p.get("water_price"):
+        out.append(f"Water drawn: {water(p['water_m3'])} a year"
+                   + (f", at {p['water_price']:,.2f} {cur}/m3: "
+                      f"{money(sol.costs.get('water'), cur)} a year." if p.get("water_price")
+                      else "."))
     return out
+
+
+def _short(value: float | None, floor: float | None, ok: bool | None, what: str) -> str:
+    """A floor's verdict: '' where met or not set, else how far short, in percentage points."""
+    if ok is not False or value is None or floor is None:
+        return ""
+    return f"{what} short by {100 * (floor - value):.1f} points"
+
+
+def verdict(row: dict[str, Any]) -> str:
+    """A site's compliance in plain words: 'compliant', or what is short and by how much."""
+    out = []
+    if row["pue_ok"] is False:
+        out.append(f"PUE {row['pue'] - row['max_pue']:.2f} over the cap")
+    out += [_short(row["utilization"], row["min_utilization"], row["utilization_ok"],
+                   "utilisation"),
+            _short(row["green_share"], row["min_green_share"], row["green_ok"], "green share")]
+    out = [o for o in out if o]
+    if out:
+        return "; ".join(out)
+    rules = (row["max_pue"], row["min_utilization"], row["min_green_share"])
+    return "compliant" if any(r is not None for r in rules) else "no rule set"
+
+
+def compliance(sol: Solution) -> Table | None:
+    """Version 2: each site's PUE, utilisation and green share against the rules (§8)."""
+    if not any(r["max_pue"] is not None or r["min_utilization"] is not None
+               or r["min_green_share"] is not None for r in sol.compliance):
+        return None
+
+    def limit(value: float | None, fmt: str) -> str:
+        return "-" if value is None else format(value, fmt)
+
+    rows = [[r["site"], f"{r['pue']:.3f}", limit(r["max_pue"], ".2f"), pct(r["utilization"]),
+             "-" if r["min_utilization"] is None else pct(r["min_utilization"]),
+             pct(r["green_share"]),
+             "-" if r["min_green_share"] is None else pct(r["min_green_share"]), verdict(r)]
+            for r in sol.compliance]
+    return Table("Policy compliance",
+                 ["site", "PUE", "PUE cap", "utilisation", "floor", "green share", "floor",
+                  "verdict"], rows, numeric={1, 2, 3, 4, 5, 6},
+                 caption="PUE: facility over IT energy in the year, against the rules' cap "
+                         "(data, not a constraint); utilisation: mean IT load over capacity; "
+                         "green share: renewable energy and certificates over facility energy")
 
 
 def totals(sol: Solution) -> Table:
@@ -254,6 +336,9 @@ def totals(sol: Solution) -> Table:
         ["renewable share", pct(t["renewable_share"])],
         ["emissions", tonnes(t["carbon_t"])],
     ]
+    if "water_m3" in t:  # version 2
+        rows += [["certificates bought", energy(t["certificates_mwh"])],
+                 ["water", water(t["water_m3"])]]
     west = _zone_share(sol, "west")
     if west is not None:
         rows.insert(1, ["served in the west", pct(west)])

@@ -11,7 +11,7 @@ from optimizer.errors import InstanceError, Problem
 from optimizer.load import default_instance_text, parse_text
 from optimizer.overrides import apply, apply_all, parse_override
 from optimizer.records.inputs import Base, Parameter
-from optimizer.yamlio import line_of, read_yaml
+from optimizer.yamlio import line_of, read_text, read_yaml
 
 
 def prepare_base(path: str | Path | None, scenarios: Sequence[str] = (),
@@ -22,13 +22,7 @@ def prepare_base(path: str | Path | None, scenarios: Sequence[str] = (),
         file, text = default_instance_text()
     else:
         file = str(path)
-        try:
-            text = Path(path).read_bytes().decode("utf-8")
-        except OSError as exc:
-            raise InstanceError([Problem(f"cannot read the file: {exc.strerror}", (),
-                                         file)]) from None
-        except UnicodeDecodeError as exc:
-            raise InstanceError([Problem(f"not UTF-8 text ({exc.reason})", (), file)]) from None
+        text = read_text(path, file)  # bounded (64 MiB, devices too), errors as problems
     document = parse_text(text, file, overrides, scenarios)
     return Base(file, text, document.sha256, document.overrides, document)
 

@@ -126,7 +126,7 @@ class DaskRunner(Runner):
         self._cluster: Any = None
         if address == "local":
             self._cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                         dashboard_address=None, silence_logs=logging.ERROR)
+                                         dashboard_address=":0", silence_logs=logging.ERROR)
             self.client: Any = Client(self._cluster, timeout=timeout)
         else:
             try:

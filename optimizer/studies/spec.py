@@ -16,6 +16,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from optimizer.backends.options import solver_problem
 from optimizer.errors import InstanceError, Problem
 from optimizer.overrides import parse_override
 from optimizer.records.inputs import Parameter, Point, Study
@@ -33,8 +34,15 @@ def _problems_from(exc: ValidationError, file: str, lines: dict[Any, int]) -> li
     return problems
 
 
-def load_study(path: str | Path) -> tuple[Study, Path, dict[Any, int]]:
-    """Read and validate a study file: (study, its folder, line map). Raises InstanceError."""
+MAX_POINTS = 10_000
+"""The most points a study may have unless raised (``--max-points``): counted from the spec
+before any level is built (a range of 10**8 levels took 2 GB before anything was solved)."""
+
+
+def load_study(path: str | Path, max_points: int | None = MAX_POINTS
+               ) -> tuple[Study, Path, dict[Any, int]]:
+    """Read and validate a study file: (study, its folder, line map). Raises InstanceError with
+    every problem, a study of more than ``max_points`` points among them (None: no cap)."""
     path = Path(path)
     data, lines = read_yaml_file(path, "study")
     if isinstance(data, dict) and "regions" in data and "sites" in data:
@@ -44,15 +52,86 @@ def load_study(path: str | Path) -> tuple[Study, Path, dict[Any, int]]:
     try:
         study = Study.model_validate(data)
     except ValidationError as exc:
-        raise InstanceError(_problems_from(exc, str(path), lines)) from None
-    problems = study_problems(study, str(path), lines)
+        shape = _problems_from(exc, str(path), lines)
+        rest = _despite(exc, data)  # the study without its bad top-level fields, if any
+        more = [] if rest is None else study_problems(rest, str(path), lines, max_points)
+        raise InstanceError([*shape, *more]) from None
+    problems = study_problems(study, str(path), lines, max_points)
     if problems:
         raise InstanceError(problems)
     return study, path.parent, lines
 
 
-def study_problems(study: Study, file: str, lines: dict[Any, int] | None = None) -> list[Problem]:
-    """What pydantic cannot see: override syntax, unique labels, zip lengths."""
+def _despite(exc: ValidationError, data: Any) -> Study | None:
+    """The study without the top-level fields pydantic refused (``time_limit``, ``gap``,
+    ``solver``, ...), so that the other problems are found too; None when ``parameters`` or the
+    document itself is what is wrong."""
+    bad = {err["loc"][0] if err["loc"] else None for err in exc.errors()}
+    if not isinstance(data, dict) or bad & {None, "parameters"}:
+        return None
+    kept = {k: v for k, v in data.items() if k not in bad}
+    if "name" in bad:
+        kept["name"] = "study"  # its problem is reported; a placeholder to go on
+    try:
+        return Study.model_validate(kept)
+    except ValidationError:
+        return None
+
+
+def point_count(study: Study) -> int:
+    """The number of points, from the spec alone (nothing is expanded)."""
+    sizes = [p.size for p in study.parameters]
+    return math.prod(sizes) if study.mode == "grid" else max(sizes)
+
+
+def _levels_field(param: Parameter) -> str:
+    return next(k for k in ("values", "factors", "range", "factor_range")
+                if getattr(param, k) is not None)
+
+
+def points_problem(study: Study, file: str, lines: dict[Any, int] | None = None,
+                   max_points: int | None = MAX_POINTS,
+                   where: list[str] | None = None) -> Problem | None:
+    """A study with more than ``max_points`` points, named at the parameter that alone has too
+    many levels (else at ``parameters``), with the count; None when within the cap. ``where``
+    names each parameter (its ``--vary`` text) instead of its place in a file."""
+    count = point_count(study)
+    if max_points is None or count <= max_points:
+        return None
+    sizes = [p.size for p in study.parameters]
+    how = (" x ".join(f"{n:,}" for n in sizes) + " levels" if study.mode == "grid"
+           and len(sizes) > 1 else f"{count:,} levels")
+    message = (f"this study has {count:,} points ({how}), more than the limit of "
+               f"{max_points:,}: use fewer levels, or raise the limit with --max-points N")
+    alone = next((i for i, n in enumerate(sizes) if n > max_points), None)
+    loc: tuple[str | int, ...] = ("parameters",)
+    if where is not None:
+        loc = (where[alone] if alone is not None else ", ".join(where),)
+    elif alone is not None:
+        loc = ("parameters", alone, _levels_field(study.parameters[alone]))
+    return Problem(message, loc, file, line_of(lines or {}, loc) if where is None else None)
+
+
+def _json_problems(value: Any, loc: tuple[str | int, ...]) -> Iterator[tuple[Any, str, Any]]:
+    """(where, message, value) for what JSON cannot hold in a level, at any depth: a number
+    that is not finite, a mapping key that is not a string."""
+    if isinstance(value, float) and not math.isfinite(value):
+        yield loc, "values must be finite", value
+    elif isinstance(value, list):
+        for j, item in enumerate(value):
+            yield from _json_problems(item, (*loc, j))
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                yield loc, "a key in a value must be a string (quote it)", key
+            else:
+                yield from _json_problems(item, (*loc, key))
+
+
+def study_problems(study: Study, file: str, lines: dict[Any, int] | None = None,
+                   max_points: int | None = None) -> list[Problem]:
+    """What pydantic cannot see: override syntax, unique labels, zip lengths, levels JSON
+    cannot hold, an unknown solver, and more than ``max_points`` points (None: no cap)."""
     lines = lines or {}
     problems = []
     seen: dict[str, int] = {}
@@ -72,21 +151,22 @@ def study_problems(study: Study, file: str, lines: dict[Any, int] | None = None)
                                     f"[{seen[param.name]}] too: give each a unique 'label'",
                                     loc, file, line_of(lines, loc)))
         seen.setdefault(param.name, i)
-        if param.values is not None:
-            for j, value in enumerate(param.values):
-                if isinstance(value, float) and not math.isfinite(value):
-                    loc = (*where, "values", j)
-                    problems.append(Problem("values must be finite", loc, file,
-                                            line_of(lines, loc), value=value))
+        for loc, message, value in _json_problems(param.values or [], (*where, "values")):
+            problems.append(Problem(message, loc, file, line_of(lines, loc), value=value))
+    unknown = solver_problem(study.backend or "ortools", study.solver or "auto")
+    if unknown is not None:  # the backend is one of the choices (pydantic): the solver is not
+        problems.append(Problem(f"{study.solver!r} {unknown[1]}", ("solver",), file,
+                                line_of(lines, ("solver",))))
     if study.mode == "zip":
-        sizes = [len(p.levels()) for p in study.parameters]
+        sizes = [p.size for p in study.parameters]
         for i, size in enumerate(sizes):
             if size != sizes[0]:
                 loc = ("parameters", i)
                 problems.append(Problem(
                     f"mode zip needs the same number of levels in every parameter: "
                     f"{size} here, {sizes[0]} in parameters[0]", loc, file, line_of(lines, loc)))
-    return problems
+    too_many = points_problem(study, file, lines, max_points)
+    return problems if too_many is None else [*problems, too_many]
 
 
 _RANGE = re.compile(r"^\s*([^:,]+):([^:,]+):\s*(\d+)\s*$")

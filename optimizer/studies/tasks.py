@@ -20,7 +20,7 @@ from optimizer.compile import Arrays
 from optimizer.errors import InstanceError, UsageError
 from optimizer.interpret import Solution
 from optimizer.load import parse_text
-from optimizer.model import COST_CATEGORIES
+from optimizer.model.lp import cost_categories
 from optimizer.pipeline import solve_document
 from optimizer.records.inputs import Base, Goal
 from optimizer.records.results import CACHE_VERSION, Kpis, OptionsKey, PointResult
@@ -82,7 +82,7 @@ def kpis(sol: Solution, arrays: Arrays) -> Kpis | None:
     return Kpis(
         objective=sol.objective,
         cost=float(sum(sol.costs.values())),
-        costs={c: float(sol.costs.get(c, 0.0)) for c in COST_CATEGORIES},
+        costs={c: float(sol.costs.get(c, 0.0)) for c in cost_categories(arrays.version)},
         carbon_t=float(sol.totals["carbon_t"]),
         renewable_share=float(sol.totals["renewable_share"]),
         unmet_mwh=float(sol.totals["unmet_mwh"]),

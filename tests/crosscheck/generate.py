@@ -957,3 +957,152 @@ def hard_need(data: dict[str, Any]) -> list[float]:
         sum(d.demand[r][k][t] for r in range(len(d.regions)) for k in hard) - existing
         for t in range(len(d.periods))
     ]
+# Version 2: the policy fields of DESIGN.md §8
+# --------------------------------------------------------------------------------------------
+
+POLICY_FEATURES = ("certificates", "green_share", "utilization", "water_cap", "water_price")
+
+
+def planned_policy(seed: int) -> frozenset[str]:
+    """The §8 features ``random_instance_policy(seed)`` is built around: every third seed one
+    alone, in turn; the others two or more. ``certificates`` come with green-share floors (alone
+    they buy nothing)."""
+    if seed % 3 == 0:
+        return frozenset({POLICY_FEATURES[(seed // 3) % len(POLICY_FEATURES)]})
+    rng = np.random.default_rng([seed, 11])
+    chosen = {f for f in POLICY_FEATURES if rng.random() < 0.45}
+    while len(chosen) < 2:
+        chosen.add(str(rng.choice(POLICY_FEATURES)))
+    return frozenset(chosen)
+
+
+def random_instance_policy(seed: int) -> dict[str, Any]:
+    """``random_instance_full(seed)`` as a version-2 instance with the §8 fields of
+    ``planned_policy(seed)``, calibrated on the reference optimum without them (see
+    ``_calibrate_policy``); ``wue`` on most sites and ``max_pue`` on some whatever the plan
+    (water is reported even unpriced). Odd seeds are made LPs (candidate sites become existing
+    ones, expansions and single assignment are dropped), so that LPs, whose shadow prices are
+    checked, are at least half. Returns a fresh dict on every call."""
+    return copy.deepcopy(_policy_instance(seed))
+
+
+@functools.cache
+def _policy_instance(seed: int) -> dict[str, Any]:
+    data = random_instance_full(seed)
+    if seed % 2:
+        for site in data["sites"]:
+            site.pop("open_cost", None)
+            site.pop("expansions", None)
+        for klass in data["classes"]:
+            klass.pop("assignment", None)
+    data["version"] = 2
+    data["name"] = f"policy-{seed}"
+    rng = np.random.default_rng([seed, 2025])
+    T = len(read_periods(data["periods"])[0])
+    profile_names = list(data.get("profiles", {}))
+    for site in data["sites"]:
+        if rng.random() < 0.8:
+            # litres per kWh of IT energy: dry cooling to open towers (domain data §8)
+            site["wue"] = _series(rng, T, profile_names, 0.05, 2.0, digits=2)
+        if rng.random() < 0.3:
+            site["max_pue"] = float(rng.choice([1.2, 1.25]))
+    _calibrate_policy(rng, data, planned_policy(seed))
+    return data
+
+
+def _site_use(result: Any) -> dict[str, list[float]]:
+    """Per site, from a reference optimum: IT, facility, renewable and water energy a year."""
+    d = result.data
+    S, T = len(d.sites), len(d.periods)
+    a = d.annual
+    it = [0.0] * S
+    water = [0.0] * S
+    for (_, s, _, t), mw in result.x.items():
+        it[s] += a[t] * mw
+        water[s] += a[t] * (d.wue[s][t] if d.wue else 0.0) * mw
+    renewable = [sum(a[t] * result.v[s, t] for t in range(T)) for s in range(S)]
+    facility = [renewable[s] + sum(a[t] * result.g[s, t] for t in range(T)) for s in range(S)]
+    return {"it": it, "facility": facility, "renewable": renewable, "water": water}
+
+
+def _calibrate_policy(rng: np.random.Generator, data: dict[str, Any], plan: frozenset[str]) -> None:
+    """Set the §8 fields so that they bind, from the reference optimum with the water price
+    (if planned) and without the rest: green floors between a site's green share and 1 (at
+    sites below 90%), utilisation floors between its utilisation and 1 (at sites with capacity
+    below 90% used), water caps at 30-90% of its water. Prices end in .61 (against a grid price
+    plus carbon, at most one decimal, and a renewable price ending in .37: no ties). Where the
+    instance is infeasible (floors and hard demand may conflict) each level moves halfway back
+    to the base optimum's, which meets them all, and at last to it (rounded to the safe side).
+    """
+    sites, policy = data["sites"], data.setdefault("policy", {})
+    S = len(sites)
+    if "water_price" in plan:
+        policy["water_price"] = float(rng.choice([2, 10, 40, 120])) + 0.61
+    capped = _subset(rng, S) if "water_cap" in plan else []
+    for j, site in enumerate(sites):
+        if j in capped or "water_price" in plan:
+            site.setdefault("wue", _nice(rng, 0.2, 1.5, 2))
+    base = solve_full(data)
+    assert base.status == "Optimal", base.status
+    use = _site_use(base)
+    hours = sum(base.data.annual)
+    levels: dict[tuple[int, str], float] = {}  # (site, field) -> the base optimum's level
+    if "certificates" in plan:
+        policy["certificate_price"] = float(rng.choice([5, 20, 60, 150])) + 0.61
+    if plan & {"certificates", "green_share"}:
+        for j in range(S):
+            share = use["renewable"][j] / use["facility"][j] if use["facility"][j] > 0 else 1.0
+            if share < 0.9 and rng.random() < 0.7:
+                levels[j, "min_green_share"] = share
+                sites[j]["min_green_share"] = math.ceil(
+                    (share + (1 - share) * rng.uniform(0.1, 0.6)) * 100) / 100
+    if "utilization" in plan:
+        for j in range(S):
+            cap = float(sites[j]["capacity_mw"])
+            now = use["it"][j] / (hours * cap) if cap > 0 and hours > 0 else 1.0
+            if now < 0.9 and rng.random() < 0.7:
+                levels[j, "min_utilization"] = now
+                sites[j]["min_utilization"] = math.ceil(
+                    (now + (1 - now) * rng.uniform(0.1, 0.5)) * 100) / 100
+    for j in capped:
+        if use["water"][j] > 1.0:
+            levels[j, "water_cap_m3"] = use["water"][j]
+            sites[j]["water_cap_m3"] = round(use["water"][j] * float(rng.uniform(0.3, 0.9)), 1)
+    for attempt in range(8):
+        if solve_full(data).status == "Optimal":
+            return
+        if attempt == 7:
+            break
+        for (j, key), level in levels.items():
+            moved = level + (sites[j][key] - level) / 2 if attempt < 6 else level
+            sites[j][key] = (math.ceil(moved * 10) / 10 if key == "water_cap_m3"
+                             else math.floor(moved * 1000) / 1000 if attempt == 6
+                             else math.ceil(moved * 1000) / 1000)
+    raise AssertionError("could not make the instance feasible")
+
+
+def policy_features(data: dict[str, Any], result: Any, tol: float = 1e-6) -> set[str]:
+    """What a version-2 instance and its reference optimum show: ``mip``/``lp``, certificates
+    bought, water priced, and each floor or cap that holds with equality at some site."""
+    d = result.data
+    out = {"mip" if is_mip(data) else "lp"}
+    use = _site_use(result)
+    hours = sum(d.annual)
+    if sum(result.q.values()) > tol:
+        out.add("certificates_bought")
+    if d.water_price > 0 and result.costs.get("water", 0.0) > tol:
+        out.add("water_priced")
+    for s in range(len(d.sites)):
+        share, floor, cap = d.min_green_share[s], d.min_utilization[s], d.water_cap[s]
+        green = use["renewable"][s] + result.q.get(s, 0.0)
+        if share is not None and use["facility"][s] > tol and (
+                green <= share * use["facility"][s] + tol * max(1.0, use["facility"][s])):
+            out.add("green_floor_binding")
+        capacity = d.capacity[s] * result.o.get(s, 1.0) + sum(
+            option.size * result.n.get((s, e), 0.0) for e, option in enumerate(d.expansions[s]))
+        if floor is not None and capacity > 0 and (
+                use["it"][s] <= floor * hours * capacity + tol * max(1.0, use["it"][s])):
+            out.add("utilization_floor_binding")
+        if cap is not None and use["water"][s] >= cap - tol * max(1.0, cap):
+            out.add("water_cap_binding")
+    return out

@@ -50,6 +50,20 @@ against the package's module docstrings under ``optimizer/model/``, read only fo
 ``solve_full(..., fixed=Fixed(...))`` holds the integer decisions at given values (the LP of the
 MIP with its integers fixed, from which the package reads a MIP's shadow prices);
 ``decisions(solution_json, data)`` reads them from the package's solution JSON.
+Version 2 (DESIGN.md §8), read from the instance dict like the rest (``version: 2``)::
+
+    q[s] >= 0  (MWh a year) per site, only when policy.certificate_price is set
+        q[s] <= sum_t a[t]*g[s,t]
+        (6) becomes  sum_{s,t} a[t]*v[s,t] + sum_s q[s] >= share * sum_{s,t} a[t]*(g + v)
+    per site with min_green_share:
+        sum_t a[t]*v[s,t] + q[s] >= min_green_share[s] * sum_t a[t]*(g[s,t] + v[s,t])
+    per site with min_utilization (Cap as in (2): capacity_mw*o + sum_e size_mw*n):
+        sum_t a[t] * sum_{r,k} x[r,s,k,t] >= min_utilization[s] * (sum_t a[t]) * Cap[s]
+    W[s] = sum_t a[t] * wue[s,t] * sum_{r,k} x[r,s,k,t]  (m3; wue in L/kWh = m3/MWh)
+        W[s] <= water_cap_m3[s]                           (where given)
+    certificates = certificate_price * sum_s q[s];  water = water_price * sum_s W[s]
+
+(no contingencies here, so no site is ever "lost"; ``max_pue`` is reported only, no row).
 
 The package also adds the "valid inequality" ``x <= d*o`` at candidate sites; this model does
 not (DESIGN.md has no such row). For deferrable classes it is not valid: catching up a backlog
@@ -70,6 +84,7 @@ DEFAULT_UNMET_PENALTY = 1.0e5
 CATEGORIES = (
     "energy", "renewable", "carbon", "transfer", "latency", "unmet", "expansion", "opening"
 )
+POLICY_CATEGORIES = ("certificates", "water")  # DESIGN.md §8: version-2 instances only
 GBPS_PER_GB_PER_H = 8.0 / 3600.0  # GB per hour -> Gbps
 
 
@@ -177,6 +192,14 @@ class Data:
     corridors: list[Corridor] = field(default_factory=list)
     carbon_cap: float | None = None
     min_share: float = 0.0
+    # version 2 (DESIGN.md §8)
+    version: int = 1
+    certificate_price: float | None = None  # None: no certificates
+    water_price: float = 0.0
+    min_green_share: list[float | None] = field(default_factory=list)  # [s]
+    min_utilization: list[float | None] = field(default_factory=list)  # [s]
+    wue: list[list[float]] = field(default_factory=list)  # [s][t] m3 per MWh of IT energy
+    water_cap: list[float | None] = field(default_factory=list)  # [s]
 
     def arc(self, r: int, s: int, k: int) -> bool:
         """Whether x[r,s,k,t] exists: within the latency limit and allowed for the class."""
@@ -305,6 +328,7 @@ def read_instance(data: dict[str, Any]) -> Data:
         ],
         carbon_cap=optional_float(policy.get("carbon_cap_t")),
         min_share=float(policy.get("min_renewable_share", 0.0)),
+        **read_policy_v2(data, T, profiles),
     )
 
 
@@ -327,6 +351,7 @@ class Result:
     o: dict[int, float] = field(default_factory=dict)  # candidate sites only
     n: dict[tuple[int, int], float] = field(default_factory=dict)  # (s, e)
     y: dict[tuple[int, int, int], float] = field(default_factory=dict)  # (r, s, k)
+    q: dict[int, float] = field(default_factory=dict)  # certificates per site (version 2)
 
 
 def _import_pulp() -> Any:
@@ -510,6 +535,7 @@ def solve_full(
             use = d.corridor_use(c, x, t)
             if use:
                 prob += pulp.lpSum(use) <= corridor.capacity_gbps, f"corridor_{c}_{t}"
+    q = _certificates(pulp, prob, d, g)
     # (5) carbon cap, (6) renewable share
     if d.carbon_cap is not None:
         prob += (
@@ -521,10 +547,14 @@ def solve_full(
         )
     if d.min_share > 0:
         renewable = pulp.lpSum(a[t] * v[s, t] for s in range(S) for t in range(T))
+        renewable += pulp.lpSum(q.values())  # certificates count as green (version 2)
         facility = pulp.lpSum(a[t] * (g[s, t] + v[s, t]) for s in range(S) for t in range(T))
         prob += renewable >= d.min_share * facility, "renewable_share"
 
+    _site_policy_rows(pulp, prob, d, x, g, v, q, o, n)
+
     terms_by: dict[str, list[Any]] = {c: [] for c in CATEGORIES}
+    terms_by.update(_policy_terms(d, x, q))
     for (s, t), var in g.items():
         terms_by["energy"].append(a[t] * d.price[s][t] * var)
         terms_by["carbon"].append(d.carbon_price * a[t] * d.carbon_intensity[s][t] * var)
@@ -543,7 +573,7 @@ def solve_full(
         cost = d.open_cost[s]
         assert cost is not None
         terms_by["opening"].append(cost * var)
-    prob += pulp.lpSum(term for c in CATEGORIES for term in terms_by[c])
+    prob += pulp.lpSum(term for c in terms_by for term in terms_by[c])
 
     if infeasible:
         return Result("Infeasible", None, {}, d)
@@ -560,8 +590,9 @@ def solve_full(
     result.o = {key: _value(var, integer=True) for key, var in o.items()}
     result.n = {key: _value(var, integer=True) for key, var in n.items()}
     result.y = {key: _value(var, integer=True) for key, var in y.items()}
+    result.q = {key: _value(var) for key, var in q.items()}
     result.costs = reference_costs(
-        d, result.x, result.u, result.g, result.v, o=result.o, n=result.n
+        d, result.x, result.u, result.g, result.v, o=result.o, n=result.n, q=result.q
     )
     result.objective = sum(result.costs.values())
     return result
@@ -576,6 +607,7 @@ def reference_costs(
     *,
     o: dict[int, float] | None = None,
     n: dict[tuple[int, int], float] | None = None,
+    q: dict[int, float] | None = None,
 ) -> dict[str, float]:
     """The eight cost categories of DESIGN.md §2 for given variable values.
 
@@ -602,6 +634,9 @@ def reference_costs(
         cost = d.open_cost[s]
         assert cost is not None
         costs["opening"] += cost * val
+    if d.version >= 2:
+        costs["certificates"] = (d.certificate_price or 0.0) * sum((q or {}).values())
+        costs["water"] = d.water_price * sum(water_m3(d, x))
     return costs
 
 
@@ -638,3 +673,94 @@ def result_decisions(result: Result) -> Fixed:
     y = {(r, s, k): 1.0 for (r, s, k), val in result.y.items()
          if val > 0.5 and max(d.demand[r][k]) > 0}
     return Fixed(dict(result.o), dict(result.n), y)
+# --------------------------------------------------------------------------------------------
+# Version 2: certificates, site floors and water (DESIGN.md §8)
+# --------------------------------------------------------------------------------------------
+
+
+def read_policy_v2(data: dict[str, Any], n_periods: int,
+                   profiles: dict[str, list[float]]) -> dict[str, Any]:
+    """The §8 fields of an instance dict, as :class:`Data` keyword arguments (their defaults
+    where not given; all of them are absent from a version-1 file)."""
+    policy = data.get("policy") or {}
+    sites = data["sites"]
+
+    def optional(value: Any) -> float | None:
+        return None if value is None else float(value)
+
+    price = policy.get("certificate_price")
+    return {
+        "version": int(data["version"]),
+        "certificate_price": optional(price),
+        "water_price": float(policy.get("water_price", 0.0)),
+        "min_green_share": [optional(s.get("min_green_share")) for s in sites],
+        "min_utilization": [optional(s.get("min_utilization")) for s in sites],
+        "wue": [expand_series(s.get("wue", 0.0), n_periods, profiles) for s in sites],
+        "water_cap": [optional(s.get("water_cap_m3")) for s in sites],
+    }
+
+
+def site_load(d: Data, x: dict[tuple[int, int, int, int], Any], s: int, t: int) -> list[Any]:
+    """The flows (values or variables) into site s in period t."""
+    return [var for (r, ss, k, tt), var in x.items() if ss == s and tt == t]
+
+
+def water_m3(d: Data, x: dict[tuple[int, int, int, int], Any]) -> list[Any]:
+    """W[s] = sum_t a[t] * wue[s,t] * load[s,t], m3 a year per site (values or expressions)."""
+    S, T = len(d.sites), len(d.periods)
+    if not d.wue:
+        return [0.0] * S
+    return [
+        sum(d.annual[t] * d.wue[s][t] * var for t in range(T) for var in site_load(d, x, s, t))
+        for s in range(S)
+    ]
+
+
+def _certificates(pulp: Any, prob: Any, d: Data, g: dict[tuple[int, int], Any]) -> dict[int, Any]:
+    """q[s] >= 0 with q[s] <= sum_t a[t] g[s,t], when certificates are sold."""
+    if d.certificate_price is None:
+        return {}
+    q = {}
+    for s in range(len(d.sites)):
+        q[s] = pulp.LpVariable(f"q_{s}", lowBound=0)
+        grid = pulp.lpSum(d.annual[t] * g[s, t] for t in range(len(d.periods)))
+        prob += q[s] <= grid, f"certificate_limit_{s}"
+    return q
+
+
+def _site_policy_rows(
+    pulp: Any, prob: Any, d: Data, x: dict[tuple[int, int, int, int], Any],
+    g: dict[tuple[int, int], Any], v: dict[tuple[int, int], Any], q: dict[int, Any],
+    o: dict[int, Any], n: dict[tuple[int, int], Any],
+) -> None:
+    """The green-share floors, the utilisation floors and the water caps, site by site."""
+    if d.version < 2:
+        return
+    a, T = d.annual, len(d.periods)
+    hours = sum(a)
+    water = water_m3(d, x)
+    for s in range(len(d.sites)):
+        share = d.min_green_share[s]
+        if share is not None:
+            green = pulp.lpSum(a[t] * v[s, t] for t in range(T)) + q.get(s, 0)
+            facility = pulp.lpSum(a[t] * (g[s, t] + v[s, t]) for t in range(T))
+            prob += green >= share * facility, f"green_share_{s}"
+        floor = d.min_utilization[s]
+        if floor is not None:
+            load = pulp.lpSum(a[t] * var for t in range(T) for var in site_load(d, x, s, t))
+            capacity = (d.capacity[s] * o[s] if s in o else d.capacity[s]) + pulp.lpSum(
+                option.size * n[s, e] for e, option in enumerate(d.expansions[s]))
+            prob += load >= floor * hours * capacity, f"utilization_{s}"
+        cap = d.water_cap[s]
+        if cap is not None:
+            prob += pulp.lpSum([water[s]]) <= cap, f"water_cap_{s}"
+
+
+def _policy_terms(d: Data, x: dict[tuple[int, int, int, int], Any],
+                  q: dict[int, Any]) -> dict[str, list[Any]]:
+    """The two §8 cost categories' terms (version 2 only)."""
+    if d.version < 2:
+        return {}
+    price = d.certificate_price or 0.0
+    return {"certificates": [price * var for var in q.values()],
+            "water": [d.water_price * w for w in water_m3(d, x)]}

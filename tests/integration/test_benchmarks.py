@@ -124,15 +124,17 @@ def test_import_command_writes_an_instance_with_the_same_optimum(tmp_path: Path)
 @pytest.mark.parametrize("jobs", ["1", "2"])
 def test_bench_command_rows_and_files(tmp_path: Path, jobs: str) -> None:
     """Three cases: a match, a deliberately wrong optimum (a mismatch row, exit 3) and a
-    missing file (an error row, not a crash)."""
+    malformed file (an error row, not a crash; a missing one is refused before any case runs,
+    tests/cli/test_options.py)."""
     suite = tmp_path / "suite.yaml"
+    (tmp_path / "broken").write_text("abc 50\n")
     suite.write_text(
         "name: mini\nsolvers: [{backend: ortools, solver: auto}, {backend: pulp, solver: cbc}]\n"
         "cases:\n"
         f"  - {{name: cap41, import: orlib-cap, file: {DATA}/orlib-cap/cap41.txt, "
         f"optimum: {ORLIB['cap41'][2]}}}\n"
         f"  - {{name: wrong, import: holmberg, file: {DATA}/holmberg-sscflp/p1, optimum: 1}}\n"
-        "  - {name: missing, import: holmberg, file: nowhere/p1}\n")
+        "  - {name: malformed, import: holmberg, file: broken}\n")
     ran = eastwest("bench", str(suite), "--out", str(tmp_path / "out"), "--jobs", jobs,
                    cwd=tmp_path)
     assert ran.returncode == 3, ran.stderr
@@ -140,10 +142,10 @@ def test_bench_command_rows_and_files(tmp_path: Path, jobs: str) -> None:
     rows = json.loads((tmp_path / "out" / "mini.json").read_text())["rows"]
     assert [(r["case"], r["solver"]) for r in rows] == [
         ("cap41", "ortools/auto"), ("cap41", "pulp/cbc"), ("wrong", "ortools/auto"),
-        ("wrong", "pulp/cbc"), ("missing", "ortools/auto"), ("missing", "pulp/cbc")]
+        ("wrong", "pulp/cbc"), ("malformed", "ortools/auto"), ("malformed", "pulp/cbc")]
     assert [r["match"] for r in rows[:4]] == [True, True, False, False]
     assert rows[4]["status"] == "error"
-    assert "cannot read" in rows[4]["message"]
+    assert "must be a whole number" in rows[4]["message"]
     report = (tmp_path / "out" / "mini.md").read_text()
     assert "2/4 published optima reproduced" in report
     assert ("2 cases at a time" in report) is (jobs == "2")

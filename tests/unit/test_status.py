@@ -135,3 +135,32 @@ def test_clp_stopped_early_without_a_limit_is_an_interrupt(
     monkeypatch.setattr(pywraplp.Solver, "SolveWithProto", staticmethod(stopped))
     with pytest.raises(KeyboardInterrupt):
         solve_document(load("instances/tiny.yaml"), SolveOptions(solver="clp", workers=1))
+
+
+def test_glop_giving_up_is_answered_by_clp() -> None:
+    """A small, badly scaled LP (a latency cost of 1.5e-5 among costs of 1 to 1000) that GLOP
+    gives up on in its last period (ABNORMAL, 'needed cost perturbation too large'; found by a
+    property test): the backend re-solves it with CLP, says so, and the optimum is CLP's."""
+    import copy
+
+    from optimizer.backends.base import SolveOptions, Status
+    from optimizer.load import parse
+    from optimizer.pipeline import solve_document
+
+    def site(sid: str, at: list[float], cap: float, last: float) -> dict[str, object]:
+        return {"id": sid, "location": at, "capacity_mw": cap, "pue": 1.0,
+                "price": [1.0, 1.0, 1.0, last], "renewable_price": 1.0}
+
+    data = {"version": 1, "periods": {"count": 4, "weight": 1.0},
+            "regions": [{"id": "r0", "location": [33.0, 118.0],
+                         "demand": {"a": [1.0] * 4, "b": [1.0] * 4}}],
+            "sites": [site("s0", [27.0, 114.5], 1.0, 1.0), site("s1", [26.5, 117.0], 1.0, 2.0),
+                      site("s2", [25.0, 105.0], 0.0, 1.0)],
+            "classes": [{"id": "a", "max_latency_ms": 14.0, "unmet_penalty": 1000,
+                         "latency_cost": 1.5172202791027782e-05},
+                        {"id": "b", "unmet_penalty": 500}]}
+    glop = solve_document(parse(copy.deepcopy(data)), SolveOptions(solver="glop")).solution
+    clp = solve_document(parse(copy.deepcopy(data)), SolveOptions(solver="clp")).solution
+    assert glop.status is Status.OPTIMAL
+    assert glop.objective == pytest.approx(clp.objective, rel=1e-9)
+    assert any("GLOP could not solve" in n.reason for n in glop.notices)
