@@ -124,6 +124,10 @@ def test_no_import_cycle() -> None:
     known = modules()
     graph = {name: imported(ast.parse(path.read_text()), known) - {name}
              for name, path in known.items()}
+    # the package itself re-exports the library lazily (PEP 562 ``__getattr__``, typing-only
+    # imports): a facade for users, not a dependency of the modules that read __version__
+    assert graph["optimizer"] <= {"optimizer.api"}
+    graph["optimizer"] = set()
     assert not cycles(graph), cycles(graph)
 
 
