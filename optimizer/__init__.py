@@ -8,6 +8,42 @@ The pipeline (DESIGN.md §1), one direction, each stage a pure function::
 The stages live in :mod:`optimizer.load`, :mod:`optimizer.compile`, :mod:`optimizer.model`,
 :mod:`optimizer.backends`, :mod:`optimizer.interpret` and :mod:`optimizer.report`;
 :mod:`optimizer.pipeline` strings them together.
+
+The library (:mod:`optimizer.api`, imported on first use so that the CLI starts fast)::
+
+    import optimizer as ew
+    result = ew.solve(None)            # the national instance
+    result.to_frames()["costs"]
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 __version__ = "0.1.0"
+
+__all__ = ["InstanceError", "Result", "Study", "UsageError", "__version__", "bench", "load",
+           "pareto", "solve", "sweep"]
+API = frozenset(__all__) - {"__version__"}
+
+if TYPE_CHECKING:
+    from optimizer.api import (
+        InstanceError,
+        Result,
+        Study,
+        UsageError,
+        bench,
+        load,
+        pareto,
+        solve,
+        sweep,
+    )
+
+
+def __getattr__(name: str) -> Any:
+    """The library's names, from :mod:`optimizer.api` on first use (PEP 562)."""
+    if name in API:
+        from optimizer import api
+
+        return getattr(api, name)
+    raise AttributeError(f"module 'optimizer' has no attribute {name!r}")

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import sys
+import types
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from importlib import resources
@@ -281,3 +283,16 @@ def _data_path(loc: tuple[Any, ...], data: Any) -> Path:
             node = None
         path.append(part)
     return tuple(path)
+
+
+class _CallableModule(types.ModuleType):
+    """``optimizer.load`` is this module and, in the library, the function
+    :func:`optimizer.api.load`: once this module is imported, the package's ``load`` attribute
+    is the module (Python sets it), so calling the module calls the library's function."""
+
+    def __call__(self, path: str | FsPath | None = None, set: Sequence[str] = (),  # noqa: A002
+                 scenarios: Sequence[str] = ()) -> Document:
+        return load(path, overrides=set, scenarios=scenarios)
+
+
+sys.modules[__name__].__class__ = _CallableModule

@@ -29,7 +29,7 @@ STAGES = {
     "interpret": 5, "solution": 5, "records": 5,
     "pipeline": 6, "bench": 6, "planning": 6,
     "report": 7,
-    "cli": 8, "study": 8, "studies": 8, "sensitivity": 8,
+    "cli": 8, "api": 8, "study": 8, "studies": 8, "sensitivity": 8,
 }
 
 
@@ -124,6 +124,10 @@ def test_no_import_cycle() -> None:
     known = modules()
     graph = {name: imported(ast.parse(path.read_text()), known) - {name}
              for name, path in known.items()}
+    # the package itself re-exports the library lazily (PEP 562 ``__getattr__``, typing-only
+    # imports): a facade for users, not a dependency of the modules that read __version__
+    assert graph["optimizer"] <= {"optimizer.api"}
+    graph["optimizer"] = set()
     assert not cycles(graph), cycles(graph)
 
 
