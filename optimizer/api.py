@@ -3,7 +3,7 @@
     import optimizer as ew
     result = ew.solve(None)                      # the national instance shipped with the package
     result.to_frames()["costs"]                  # pandas DataFrames (pandas: the `frames` extra)
-    plan = ew.solve("instances/china-2030-plan.yaml", measures=True)
+    plan = ew.solve("instances/china-2030-plan.yaml")   # with EVPI, VSS, cost of resilience
     front = ew.pareto(None, "carbon", points=5).to_frame()
 
 Everything here is a thin layer over the pipeline, the studies and the benchmark runner; the
@@ -66,10 +66,11 @@ def _document(instance: Instance, set: Sequence[str],  # noqa: A002
 def solve(instance: Instance = None, *, solver: str = "auto", backend: str = "ortools",
           strategy: str = "auto", time_limit: float | None = None, gap: float | None = None,
           threads: int | None = None, set: Sequence[str] = (),  # noqa: A002
-          scenarios: Sequence[str] = (), measures: bool = False) -> Result:
-    """Solve an instance; ``measures`` (a version-2 plan): also the cost of resilience, EVPI
-    and VSS. Raises :class:`InstanceError` for bad input, :class:`UsageError` for bad
-    options; a problem without a solution is a Result whose ``status`` says so."""
+          scenarios: Sequence[str] = (), measures: bool = True) -> Result:
+    """Solve an instance; ``measures`` (a version-2 plan with scenarios or contingencies,
+    on by default): also the cost of resilience, EVPI and VSS, each plan solved. Raises
+    :class:`InstanceError` for bad input, :class:`UsageError` for bad options; a problem
+    without a solution is a Result whose ``status`` says so."""
     from optimizer.engine import STRATEGIES
 
     if strategy not in STRATEGIES:

@@ -76,8 +76,9 @@ if TYPE_CHECKING:
     from optimizer.report.tables import Table
 
 MeasuresOption = Annotated[bool, typer.Option(
-    "--measures", help="For a version-2 plan: also solve the plans it is compared with (the "
-    "cost of resilience, EVPI and VSS: one solve each, and one per scenario).")]
+    "--measures/--no-measures", help="For a version-2 plan with scenarios or contingencies: "
+    "also solve the plans it is compared with (the cost of resilience, EVPI and VSS: one solve "
+    "each, and one per scenario). On by default; --no-measures for the plan alone.")]
 
 
 def solve(
@@ -101,7 +102,7 @@ def solve(
     prune: PruneOption = True,
     strategy: StrategyOption = "auto",
     accept_feasible: AcceptFeasibleOption = False,
-    measures: MeasuresOption = False,
+    measures: MeasuresOption = True,
     quiet: SolveQuietOption = False,
     verbose: VerboseOption = False,
 ) -> None:
