@@ -33,7 +33,7 @@ from reference_plan import (
 REL_TOL = 1e-6
 V1_SEEDS = range(24)
 PLAN_SEEDS = range(40)
-CROSS_SEEDS = range(10)
+CROSS_SEEDS = range(40)
 PLAN_FILE = Path(__file__).resolve().parents[2] / "instances" / "china-2030-plan.yaml"
 
 
@@ -552,3 +552,53 @@ def test_the_comparison_accepts_the_reference_and_catches_each_difference() -> N
     tied["costs"]["energy"] += 5.0
     tied["costs"]["expansion"] -= 5.0
     compare_with_reference(tied, ref, tied=("energy", "expansion"))
+
+
+def _hand_cases() -> list[tuple[str, dict[str, Any], float]]:
+    """The hand-derived plans above, each with the optimum its test derives."""
+    c = {"id": "C", "location": [30.0, 120.0], "capacity_mw": 10, "pue": 1, "price": 100,
+         "wue": 1}
+    d = {"id": "D", "location": [31.0, 120.0], "capacity_mw": 10, "pue": 1, "price": 200}
+    two = {"count": 2, "weight": 2}
+    green = {"id": "s", "location": [30.0, 120.0], "capacity_mw": 20, "pue": 1, "price": 100,
+             "renewable_mw": 2, "renewable_price": 50.37}
+    lost = _one_period([{k: v for k, v in c.items() if k != "wue"},
+                        {**d, "min_utilization": 0.3}], periods=two)
+    lost["planning"] = {"contingencies": {"lose": ["D"], "probability": 0.1}}
+    sites = [
+        {"id": "A", "location": [30.0, 120.0], "capacity_mw": 10, "pue": 1, "price": 100},
+        {"id": "B", "location": [31.0, 120.0], "capacity_mw": 10, "pue": 1, "price": 100,
+         "open_cost": 500,
+         "expansions": [{"id": "hall", "size_mw": 10, "annual_cost": 50, "max_units": 1}]},
+    ]
+    same_year = _one_period(sites)
+    same_year["regions"][0]["demand"]["c"] = 20
+    same_year["planning"] = {"years": [{"id": "a", "year": 2025}, {
+        "id": "b", "year": 2026, "set": ["regions[r].demand.c=30"]}]}
+    return [
+        ("discounting, a build that stays", _two_years(), 4200 + 2600 * 3 / 1.21),
+        ("no contingency: one site", _scenarios_and_contingency(False), 2240.0),
+        ("a contingency opens a second site", _scenarios_and_contingency(), 2605.0),
+        ("certificates for a site floor",
+         _one_period([{**green, "min_green_share": 0.5}], {"certificate_price": 30}), 990.74),
+        ("certificates for the network floor",
+         _one_period([green], {"min_renewable_share": 0.5, "certificate_price": 30}), 990.74),
+        ("a site floor without certificates",
+         _one_period([{**green, "min_green_share": 0.5}]), 6300.74),
+        ("a utilisation floor moves load to a dearer site",
+         _one_period([c, {**d, "min_utilization": 0.3}], periods=two), 5200.0),
+        ("a binding water cap", _one_period([{**c, "water_cap_m3": 16}, {**d, "wue": 0.5}],
+                                            {"water_price": 2}, two), 6456.0),
+        ("no utilisation floor at a lost site", lost, 5600.0),
+        ("an expansion needs its site open", same_year, 6050.0),
+    ]
+
+
+@pytest.mark.parametrize(("label", "data", "optimum"), _hand_cases(),
+                         ids=[c[0] for c in _hand_cases()])
+def test_package_reaches_each_hand_derived_optimum(label: str, data: dict[str, Any],
+                                                   optimum: float) -> None:
+    """The package on every hand-derived plan of this file (issue #11: one per rule)."""
+    sol = _package(data)
+    assert sol["status"] == "optimal", label
+    assert sol["objective"] == pytest.approx(optimum, rel=1e-9), label
