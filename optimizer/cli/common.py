@@ -7,9 +7,12 @@ stdout carries results only; progress, logs and warnings go to stderr (:func:`er
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import logging
-from collections.abc import Sequence
+import os
+import sys
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
@@ -340,3 +343,23 @@ def write_study_html(path: Path | None, study: Any) -> None:
     except HtmlUnavailable as exc:
         usage(str(exc))
     err_console().print(f"html: {escape(str(path))}", soft_wrap=True)
+
+
+@contextlib.contextmanager
+def working(message: str, quiet: bool = False) -> Iterator[None]:
+    """A spinner with the time elapsed on stderr while a long step runs (a solve, a plan's
+    measures), gone when it ends; off with ``-q`` and when stderr is not a terminal.
+
+    Solves capture file descriptors 1 and 2 (their solvers print there), so the spinner writes
+    to a duplicate of the terminal's descriptor, which the capture does not redirect."""
+    if quiet or not sys.stderr.isatty():
+        yield
+        return
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    with os.fdopen(os.dup(sys.stderr.fileno()), "w") as stream:
+        console = Console(file=stream, force_terminal=True, emoji=False, highlight=False)
+        with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
+                      console=console, transient=True) as progress:
+            progress.add_task(escape(message), total=None)
+            yield

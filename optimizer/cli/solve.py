@@ -57,6 +57,7 @@ from optimizer.cli.common import (
     safe_name,
     setup_logging,
     usage,
+    working,
     write_solution_html,
 )
 from optimizer.engine import STRATEGIES
@@ -129,7 +130,8 @@ def solve(
     outputs = _outputs(Outputs(json_out, csv_dir, report, plots, html, log, quiet,
                                safe_name(document.instance.name or "")), instance)
     try:
-        result = solve_document(document, options)
+        with working(f"solving {document.instance.name or document.file}", quiet):
+            result = solve_document(document, options)
     except InstanceError as exc:
         fail(exc.problems, exc.warnings, document.file)
     except UsageError as exc:
@@ -140,7 +142,8 @@ def solve(
         from optimizer.planning import solve_measures
 
         started = time.perf_counter()
-        sol.measures = solve_measures(result.plan, options)
+        with working("solving the plans it is compared with (resilience, EVPI, VSS)", quiet):
+            sol.measures = solve_measures(result.plan, options)
         timings["measures"] = time.perf_counter() - started
 
     try:
