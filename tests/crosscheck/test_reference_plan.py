@@ -519,7 +519,10 @@ def _as_solution(ref: PlanResult, year_as_number: bool = False) -> dict[str, Any
     return {
         "status": "optimal", "objective": ref.objective, "costs": dict(ref.costs),
         "build": [{**b, "year": year(b["year"])} for b in ref.build],
-        "cases": [{**c, "year": year(c["year"]), "costs": dict(c["costs"]),
+        # a case's costs are its operating categories (the package keeps the build in build)
+        "cases": [{**c, "year": year(c["year"]),
+                   "costs": {k: v for k, v in c["costs"].items()
+                             if k not in ("expansion", "opening")},
                    "totals": dict(c["totals"])} for c in ref.cases],
     }
 
@@ -535,7 +538,8 @@ def test_the_comparison_accepts_the_reference_and_catches_each_difference() -> N
         "category": lambda s: s["costs"].update(energy=s["costs"]["energy"] + 1.0),
         "build": lambda s: s["build"][3].update(open=False),
         "units": lambda s: s["build"][0].update(expansion_units=0),
-        "case cost": lambda s: s["cases"][1]["costs"].update(opening=0.0),
+        "case cost": lambda s: s["cases"][1]["costs"].update(energy=0.0),
+        "case build cost": lambda s: s["cases"][1]["costs"].update(opening=500.0),
         "case total": lambda s: s["cases"][0]["totals"].update(served_mwh=0.0),
         "weight": lambda s: s["cases"][1].update(weight=1.0),
         "missing case": lambda s: s["cases"].pop(),
