@@ -440,7 +440,7 @@ def _merged(costs: dict[str, float], tied: tuple[str, ...]) -> dict[str, float]:
     """``costs`` with the ``tied`` categories replaced by their sum (under the key ``tied``)."""
     out = {k: v for k, v in costs.items() if k not in tied}
     if tied:
-        out["tied"] = sum(costs[k] for k in tied)
+        out["tied"] = sum(costs.get(k, 0.0) for k in tied)
     return out
 
 
