@@ -19,8 +19,10 @@ off, so nothing reaches stdout.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -36,6 +38,7 @@ from optimizer.backends.base import (
     capture_fd_output,
     note_threaded_solver,
 )
+from optimizer.backends.interrupts import Interrupt, highs_stop, interruptible
 from optimizer.backends.result import Answer, build_result
 from optimizer.backends.strategy import dispatch
 from optimizer.model.lp import LinearProgram
@@ -117,6 +120,20 @@ def highs_lp(lp: LinearProgram) -> Any:
     model.a_matrix_.index_ = A.indices.astype(np.int32)
     model.a_matrix_.value_ = np.asarray(A.data, dtype=np.float64)
     return model
+
+
+@contextlib.contextmanager
+def _polling(highs: Any, interrupt: Interrupt) -> Iterator[None]:
+    """HiGHS stops at its next interrupt check once ``interrupt.requested`` (Ctrl-C)."""
+    poll, kinds = highs_stop(interrupt)
+    highs.setCallback(poll, None)
+    for kind in kinds:
+        highs.startCallback(kind)
+    try:
+        yield
+    finally:
+        for kind in kinds:
+            highs.stopCallback(kind)
 
 
 def _change_bounds(change: Any, lb: np.ndarray, ub: np.ndarray, kept_lb: np.ndarray,
@@ -294,11 +311,12 @@ class WarmSolver:
                    else "structure changed (shape or sparsity of A): model passed again")
             self._pass_model(lp)
         highs = self._highs
-        with capture_fd_output() as captured:
+        with interruptible() as interrupt, _polling(highs, interrupt), \
+                capture_fd_output() as captured:
             highs.run()
             name = highs.getModelStatus().name
-            if name == "kUnboundedOrInfeasible":  # presolve could not tell: ask simplex
-                highs.setOptionValue("presolve", "off")
+            if name == "kUnboundedOrInfeasible" and not interrupt.requested:
+                highs.setOptionValue("presolve", "off")  # presolve could not tell: ask simplex
                 highs.run()
                 highs.setOptionValue("presolve", "choose")
                 name = highs.getModelStatus().name

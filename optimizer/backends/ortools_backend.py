@@ -37,6 +37,7 @@ from optimizer.backends.base import (  # noqa: E402
     note_threaded_solver,
     ref,
 )
+from optimizer.backends.interrupts import interruptible  # noqa: E402
 from optimizer.backends.registry import SolverInfo  # noqa: E402
 from optimizer.backends.result import Answer, build_result, hit_time_limit  # noqa: E402
 from optimizer.model.lp import LinearProgram  # noqa: E402
@@ -84,6 +85,11 @@ not done after 240 s; the 2025 plan (10 decisions, 18,442 variables) CBC 0.9 s, 
 generated medium LP with 6 candidate sites (219,510 variables) CBC 35 s, SCIP 126 s; 50x20 with
 6 candidates CBC 9.4 s, SCIP 20.4 s. With 100 decisions (OR-Library capa4, 100,300 variables)
 CBC took 132 s and SCIP 33 s."""
+
+
+SCIP_INTERRUPTED = "[user interrupt]"
+"""SCIP's status line in its log after it caught SIGINT ("solving was interrupted [user
+interrupt]"): model_builder reports only FEASIBLE, with no status text."""
 
 
 def default_solver(lp: LinearProgram, opts: SolveOptions | None = None) -> tuple[str, str]:
@@ -191,8 +197,11 @@ def _solve_mb(model: Any, lp: LinearProgram, opts: SolveOptions, info: SolverInf
     if info.thread_pool is not None:
         note_threaded_solver(info.thread_pool)
     start = time.perf_counter()
-    with capture_fd_output() as captured:
-        solver.solve(model)
+    with interruptible(solver.interrupt_solve) as interrupt:  # which stops GLOP only (9.15)
+        with capture_fd_output() as captured:
+            solver.solve(model)
+        if info.name == "scip" and SCIP_INTERRUPTED in captured[0]:
+            interrupt.caught()  # SCIP catches SIGINT itself, stops, and answers FEASIBLE
     name = solver.status().name
     answer = Answer(MB_STATUS[name], name, time.perf_counter() - start, captured[0])
     if solver.has_solution():
@@ -216,14 +225,17 @@ def _solve_proto(model: Any, lp: LinearProgram, opts: SolveOptions,
         request.solver_time_limit_seconds = opts.time_limit
     response = linear_solver_pb2.MPSolutionResponse()
     start = time.perf_counter()
-    with capture_fd_output() as captured:
-        pywraplp.Solver.SolveWithProto(request, response)
-    elapsed = time.perf_counter() - start
-    name = linear_solver_pb2.MPSolverResponseStatus.Name(response.status)
-    if name == "MPSOLVER_FEASIBLE" and not hit_time_limit(elapsed, opts.time_limit):
-        # CLP and CBC catch SIGINT themselves and stop early; with no limit to stop them, a
-        # merely feasible answer means Ctrl-C was pressed: pass it on (exit 130, no result)
-        raise KeyboardInterrupt
+    # no interrupt API here: they run to their end (or limit); CBC's own SIGINT handler,
+    # which may drop the signal, is kept from it (hold)
+    with interruptible(hold=True) as interrupt:
+        with capture_fd_output() as captured:
+            pywraplp.Solver.SolveWithProto(request, response)
+        elapsed = time.perf_counter() - start
+        name = linear_solver_pb2.MPSolverResponseStatus.Name(response.status)
+        if name == "MPSOLVER_FEASIBLE" and not hit_time_limit(elapsed, opts.time_limit):
+            # with no limit to stop them, a merely feasible answer can only be a CLP or CBC
+            # that caught SIGINT itself (where it is not held: outside the main thread)
+            interrupt.caught()
     answer = Answer(PROTO_STATUS.get(name, Status.ERROR),
                     name + (f": {response.status_str}" if response.status_str else ""),
                     elapsed, captured[0])

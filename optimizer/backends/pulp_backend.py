@@ -22,6 +22,7 @@ from optimizer.backends.base import (
     capture_fd_output,
     note_threaded_solver,
 )
+from optimizer.backends.interrupts import highs_stop, interruptible
 from optimizer.backends.result import Answer, build_result
 from optimizer.model.lp import LinearProgram
 
@@ -111,12 +112,17 @@ def solve(lp: LinearProgram, opts: SolveOptions) -> RawResult:
         kwargs["gapRel"] = opts.gap
     if opts.threads:
         kwargs["threads"] = opts.threads
-    with tempfile.TemporaryDirectory() as tmp:
+    # CBC runs as a child process: Ctrl-C reaches it too (the terminal signals the whole
+    # process group), and it stops; HiGHS polls the interrupt through its callbacks
+    with tempfile.TemporaryDirectory() as tmp, interruptible() as interrupt:
         cwd = None
         if solver_name == "cbc":
             kwargs["keepFiles"] = False
             cwd = os.getcwd()
             os.chdir(tmp)  # CBC_CMD writes its scratch files to the working directory
+        elif solver_name == "highs":
+            poll, kwargs["callbacksToActivate"] = highs_stop(interrupt)
+            kwargs["callbackTuple"] = (poll, None)
         solver: Any = getattr(pulp, info.native)(**kwargs)
         if info.thread_pool is not None:
             note_threaded_solver(info.thread_pool)

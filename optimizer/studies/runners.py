@@ -13,6 +13,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from pathlib import Path
 from typing import Any
 
+from optimizer.backends.interrupts import ignore_sigint, sigint_ignored
 from optimizer.records.results import PointResult
 from optimizer.studies.cache import Cache
 from optimizer.studies.tasks import Task, failed, solve_task, solve_task_kept_warm
@@ -70,11 +71,16 @@ def one_process(task: Task) -> Task:
 
 
 def _worker_failed(task: Task, exc: BaseException | None, where: str) -> PointResult:
+    """The record of a point whose worker raised ``exc``; a worker interrupted by Ctrl-C
+    (which reaches every process of the terminal's group) interrupts the study."""
+    if isinstance(exc, KeyboardInterrupt):
+        raise KeyboardInterrupt
     return failed(task, "error", f"{where} failed: {type(exc).__name__}: {exc}", True)
 
 
 class PoolRunner(Runner):
-    """A local process pool (spawn: no fork of a process that holds solver state)."""
+    """A local process pool (spawn: no fork of a process that holds solver state). Its
+    workers ignore SIGINT: Ctrl-C reaches this process too, which stops them (``close``)."""
 
     def __init__(self, jobs: int):
         self.jobs = jobs
@@ -86,7 +92,8 @@ class PoolRunner(Runner):
             return
         if self._pool is None:
             self._pool = ProcessPoolExecutor(self.jobs,
-                                             mp_context=multiprocessing.get_context("spawn"))
+                                             mp_context=multiprocessing.get_context("spawn"),
+                                             initializer=ignore_sigint)
         futures: dict[Future[PointResult], Task] = {
             self._pool.submit(solve_task_kept_warm, one_process(t)): t for t in tasks}
         pending = set(futures)
@@ -125,8 +132,10 @@ class DaskRunner(Runner):
         timeout = DASK_TIMEOUT if timeout is None else timeout
         self._cluster: Any = None
         if address == "local":
-            self._cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                         dashboard_address=":0", silence_logs=logging.ERROR)
+            with sigint_ignored():  # its workers inherit it (see PoolRunner)
+                self._cluster = LocalCluster(n_workers=2, threads_per_worker=1,
+                                             processes=True, dashboard_address=":0",
+                                             silence_logs=logging.ERROR)
             self.client: Any = Client(self._cluster, timeout=timeout)
         else:
             try:
