@@ -123,7 +123,7 @@ def highs_lp(lp: LinearProgram) -> Any:
 
 
 @contextlib.contextmanager
-def _polling(highs: Any, interrupt: Interrupt) -> Iterator[None]:
+def polling(highs: Any, interrupt: Interrupt) -> Iterator[None]:
     """HiGHS stops at its next interrupt check once ``interrupt.requested`` (Ctrl-C)."""
     poll, kinds = highs_stop(interrupt)
     highs.setCallback(poll, None)
@@ -311,7 +311,7 @@ class WarmSolver:
                    else "structure changed (shape or sparsity of A): model passed again")
             self._pass_model(lp)
         highs = self._highs
-        with interruptible() as interrupt, _polling(highs, interrupt), \
+        with interruptible() as interrupt, polling(highs, interrupt), \
                 capture_fd_output() as captured:
             highs.run()
             name = highs.getModelStatus().name

@@ -189,10 +189,12 @@ class _Master:
 
     def run(self, time_limit: float | None) -> tuple[Status, np.ndarray | None,
                                                      np.ndarray | None, float | None]:
-        from optimizer.backends.highs_warm import map_status
+        from optimizer.backends.highs_warm import map_status, polling
+        from optimizer.backends.interrupts import interruptible
 
         self.h.setOptionValue("time_limit", float(time_limit) if time_limit else self.inf)
-        with capture_fd_output():
+        # Ctrl-C: HiGHS stops at its next check, then KeyboardInterrupt (nothing reported)
+        with interruptible() as interrupt, polling(self.h, interrupt), capture_fd_output():
             self.h.run()
         status = map_status(self.h.getModelStatus().name)
 

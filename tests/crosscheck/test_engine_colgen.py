@@ -101,3 +101,21 @@ def test_colgen_is_refused_for_a_mip() -> None:
     lp = formulate(compile_instance(parse(data).instance))
     with pytest.raises(UsageError, match="colgen strategy needs an LP"):
         engine.solve(lp, SolveOptions(strategy="colgen"))
+
+
+def test_ctrl_c_during_column_generation_raises_and_reports_nothing() -> None:
+    """SIGINT while a master LP runs: HiGHS stops at its next check and KeyboardInterrupt is
+    raised (the CLI's exit 130), with no result built."""
+    import os
+    import signal
+    import threading
+
+    data = apply_all(generate(100, 30, 24, 4, seed=5), ["classes[analytics].max_delay_periods=6"])
+    lp = formulate(compile_instance(parse(data).instance))
+    timer = threading.Timer(1.0, os.kill, (os.getpid(), signal.SIGINT))
+    timer.start()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            engine.solve(lp, SolveOptions(strategy="colgen"))
+    finally:
+        timer.cancel()
