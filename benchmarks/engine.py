@@ -10,7 +10,10 @@ same file) because the machine is shared. The table gives each run's ratio to th
 solve of the same case, its objective's relative difference from it, and the coupled case's
 time over the uncoupled one.
 
-    python benchmarks/engine.py [--sizes medium,large] [--carbon] [--timeout 900]
+With ``--orlib``, OR-Library's capa/capb/capc too (``engine_orlib.py``): the default strategy
+(Benders) against the published optima and monolithic SCIP and CBC (``--orlib-ways``).
+
+    python benchmarks/engine.py [--sizes medium,large] [--carbon] [--orlib] [--timeout 900]
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from engine_orlib import WAYS, orlib_rows, orlib_table
 from harness import command_line, eastwest, fmt_ratio, ratio, rel_diff, run_timed, write_report
 from sizes import NAMED, generate_file, size_name
 
@@ -78,13 +82,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", default="medium,large")
     parser.add_argument("--carbon", action="store_true")
     parser.add_argument("--timeout", type=float, default=900.0)
+    parser.add_argument("--orlib", action="store_true")
+    parser.add_argument("--orlib-ways", default=",".join(WAYS))
+    parser.add_argument("--orlib-limit", type=float, default=120.0)
     args = parser.parse_args(argv)
     rows: list[dict[str, Any]] = []
     uncoupled: dict[str, float] = {}
     started = time.strftime("%Y-%m-%d %H:%M:%S")
     with tempfile.TemporaryDirectory() as folder:
         tmp = Path(folder)
-        for name in args.sizes.split(","):
+        if args.orlib:
+            orlib = orlib_rows(tmp, args.timeout, args.orlib_limit, args.orlib_ways.split(","))
+        for name in filter(None, args.sizes.split(",")):
             size = NAMED[name]
             path = tmp / f"{name}.yaml"
             generate_file(size, 1, path, args.timeout)
@@ -97,7 +106,11 @@ def main(argv: list[str] | None = None) -> int:
             if args.carbon and carbon:
                 cap = f"policy.carbon_cap_t={0.8 * carbon:.6g}"
                 rows += run_case(path, f"{label} carbon cap", [cap], args.timeout, tmp)
-    text = table(rows, uncoupled)
+    text = table(rows, uncoupled) if rows else ""
+    if args.orlib:
+        text += ("\n## OR-Library capa, capb, capc\n\nEnd to end seconds; monolithic "
+                 f"solves stopped at {args.orlib_limit:g} s.\n\n" + orlib_table(orlib))
+        rows += orlib
     md = (f"# Solve strategies side by side\n\n`{command_line('engine.py', argv)}`, started "
           f"{started}; each row one `eastwest solve` end to end (load, build, solve, write "
           "the JSON), interleaved on a shared 2-core machine.\n\n" + text)

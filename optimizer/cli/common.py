@@ -201,8 +201,9 @@ DecomposeOption = Annotated[bool, typer.Option(
     help="Solve one LP per period when no constraint couples periods (exact).")]
 StrategyOption = Annotated[str, typer.Option(
     help="How the LP is solved: auto, monolithic (the backend, by period where the periods are "
-         "independent) or colgen (column generation over the flow columns: exact, for LPs "
-         "whose periods are coupled).")]
+         "independent), colgen (column generation over the flow columns: exact, for LPs "
+         "whose periods are coupled) or benders (Benders decomposition for MIPs whose integer "
+         "decisions are builds, to --gap, default 1e-4).")]
 PruneOption = Annotated[bool, typer.Option(
     "--prune/--no-prune",
     help="Leave out arcs no optimal solution needs: dearer than unmet demand, or dominated "

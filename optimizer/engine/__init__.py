@@ -4,12 +4,18 @@
   LP whose periods are independent into one LP per period);
 - ``colgen``: column generation over the flow columns (:mod:`optimizer.engine.colgen`), for LPs
   whose periods are coupled (deferrable work, a carbon cap, a renewable floor) and whose flow
-  columns dwarf their rows; exact: the full LP's optimum and duals.
+  columns dwarf their rows; exact: the full LP's optimum and duals;
+- ``benders``: Benders decomposition (:mod:`optimizer.engine.benders`) for MIPs whose integer
+  decisions are builds (sites opened, expansion units, a plan's yearly builds): a master over the
+  builds, the operating LP as subproblem, to a proven gap.
 
 ``auto`` picks ``colgen`` where it applies and pays (an LP coupled in time by columns such as
 the backlog of deferrable work, not by a row over all periods, at least
 :data:`COLGEN_MIN_VARS` variables, flow columns at least 4 per row, highspy installed), else
-``monolithic``; the result's notes say which ran and why.
+``monolithic``; for a MIP it picks ``benders`` where every integer decision is a build and the
+MIP has at least :data:`BENDERS_MIN_VARS` variables and more than ``FEW_INTEGERS`` (50) integer
+decisions (fewer go to CBC's branch and bound, which ran faster there). The result's notes
+say which ran and why.
 """
 
 from __future__ import annotations
@@ -18,13 +24,17 @@ from optimizer import backends
 from optimizer.backends.base import Notice, NoticeKind, RawResult, SolveOptions
 from optimizer.backends.decompose import period_partition
 from optimizer.backends.highs_warm import available as highspy_available
-from optimizer.engine import colgen
+from optimizer.backends.ortools_backend import FEW_INTEGERS
+from optimizer.engine import benders, colgen
 from optimizer.errors import UsageError
 from optimizer.model.lp import LinearProgram
 
-STRATEGIES = ("auto", "monolithic", "colgen")
+STRATEGIES = ("auto", "monolithic", "colgen", "benders")
 COLGEN_MIN_VARS = 50_000
 """Below this, the monolithic solve takes well under a second: nothing to gain."""
+BENDERS_MIN_VARS = 20_000
+"""Below this, a build MIP is small enough for a branch-and-bound solver at once (OR-Library's
+50 x 50 problems: 2,500 flows, a second with CBC)."""
 
 __all__ = ["STRATEGIES", "choose", "solve"]
 
@@ -43,10 +53,19 @@ def choose(lp: LinearProgram, options: SolveOptions) -> tuple[str, str]:
         if not highspy_available():
             raise UsageError("the colgen strategy needs highspy (pip install highspy)")
         return asked, "asked for"
+    if asked == "benders":
+        if not benders.applies(lp):
+            raise UsageError("the benders strategy needs a MIP whose integer decisions are "
+                             "all builds (open, build) with finite bounds",
+                             Notice("strategy", asked, "needs a MIP whose integer decisions are "
+                                    "builds", NoticeKind.REFUSED))
+        if not highspy_available():
+            raise UsageError("the benders strategy needs highspy (pip install highspy)")
+        return asked, "asked for"
     if options.backend != "ortools" or options.solver not in ("auto", "clp"):
         return "monolithic", f"the solver was chosen ({options.backend}/{options.solver})"
     if lp.is_mip:
-        return "monolithic", "a MIP"
+        return _choose_mip(lp)
     if lp.n_vars < COLGEN_MIN_VARS:
         return "monolithic", f"small ({lp.n_vars:,} variables)"
     if options.decompose and period_partition(lp) is not None:
@@ -61,11 +80,27 @@ def choose(lp: LinearProgram, options: SolveOptions) -> tuple[str, str]:
                       f"columns dwarf its {lp.n_rows:,} rows")
 
 
+def _choose_mip(lp: LinearProgram) -> tuple[str, str]:
+    if not benders.applies(lp):
+        return "monolithic", "a MIP with integer decisions other than builds"
+    builds = int(lp.integer.sum())
+    if lp.n_vars < BENDERS_MIN_VARS:
+        return "monolithic", f"a small MIP ({lp.n_vars:,} variables)"
+    if builds <= FEW_INTEGERS:  # CBC's branch and bound: the national plan's 36 in 19 s
+        return "monolithic", f"few integer decisions ({builds})"
+    if not highspy_available():
+        return "monolithic", "highspy is not installed"
+    return "benders", (f"its {builds:,} integer decisions are builds over an operating LP of "
+                       f"{lp.n_vars - builds:,} columns")
+
+
 def solve(lp: LinearProgram, options: SolveOptions) -> RawResult:
     """``lp`` solved by the strategy :func:`choose` picks."""
     strategy, why = choose(lp, options)
     if strategy == "colgen":
         result = colgen.solve_colgen(lp, options, backends.solve)
+    elif strategy == "benders":
+        result = benders.solve_benders(lp, options)
     else:
         result = backends.solve(lp, options)
     if options.strategy == "auto" and strategy != "monolithic":

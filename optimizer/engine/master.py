@@ -1,0 +1,127 @@
+"""Benders decomposition's master (:mod:`optimizer.engine.benders`): the builds, one ``theta``
+per part of the subproblem, and the cuts so far, in one highspy model."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from optimizer.backends.base import Status, capture_fd_output
+from optimizer.engine.subproblem import Evaluation, Split, run_highs
+from optimizer.model.lp import LinearProgram
+
+MASTER_UNIT = 1e6
+"""The master's costs are in units of the dearest cost over this (at least 1): a plan's costs
+reach 5e8 a unit, and unscaled cuts left HiGHS's simplex lost (status unknown) on the national
+plan; OR-Library's (2e6 at most) stay near their own units, where HiGHS's MIP ran fastest."""
+
+
+def theta_floor(lp: LinearProgram, s: Split) -> np.ndarray:
+    """(groups,) a lower bound on each part's cost whatever the build: its columns' costs at
+    the cheaper of their bounds (0 where costs and columns are not negative). It keeps the
+    master bounded before a part has its first optimality cut (a first build that leaves the
+    subproblem infeasible, e.g. under a utilisation floor, gives feasibility cuts only)."""
+    import highspy
+
+    c, lb, ub = lp.c[s.xi], lp.col_lb[s.xi], lp.col_ub[s.xi]
+    with np.errstate(invalid="ignore"):
+        low = np.minimum(np.where(c == 0, 0.0, c * lb), np.where(c == 0, 0.0, c * ub))
+    floor = np.bincount(s.col_group, np.where(np.isnan(low), -np.inf, low),
+                        minlength=s.groups)
+    return np.where(np.isfinite(floor), floor, -highspy.kHighsInf)
+
+
+class Master:
+    """``min f y + sum theta  s.t.  master rows, cuts``: one highspy model, rows added."""
+
+    def __init__(self, lp: LinearProgram, s: Split) -> None:
+        import highspy
+
+        self.inf, self.ny, self.groups = highspy.kHighsInf, len(s.yi), s.groups
+        # see MASTER_UNIT
+        self.scale = max(1.0, float(np.abs(lp.c).max(initial=0.0)) / MASTER_UNIT)
+        with capture_fd_output():
+            self.h: Any = highspy.Highs()
+        h = self.h
+        h.setOptionValue("output_flag", False)
+        h.addVars(self.ny, lp.col_lb[s.yi], lp.col_ub[s.yi])
+        h.changeColsCost(self.ny, np.arange(self.ny, dtype=np.int32), lp.c[s.yi] / self.scale)
+        h.addVars(s.groups, theta_floor(lp, s) / self.scale, np.full(s.groups, self.inf))
+        h.changeColsCost(s.groups, np.arange(self.ny, self.ny + s.groups, dtype=np.int32),
+                         np.ones(s.groups))
+        A = lp.A.tocsr()[s.master_rows][:, s.yi].tocsr()
+        h.addRows(len(s.master_rows), np.clip(lp.row_lb[s.master_rows], -self.inf, self.inf),
+                  np.clip(lp.row_ub[s.master_rows], -self.inf, self.inf), A.nnz,
+                  A.indptr[:-1].astype(np.int32), A.indices.astype(np.int32),
+                  A.data.astype(np.float64))
+        self.cuts = 0
+
+    def add_cuts(self, ev: Evaluation, y: np.ndarray) -> None:
+        """One cut per part: ``theta_g - grad_g y >= z_g - grad_g y0`` (a feasibility cut:
+        ``- grad y >= w - grad y0``, no theta)."""
+        for g in range(len(ev.z)):
+            grad = ev.grad[g]
+            nz = np.flatnonzero(np.abs(grad) > 1e-12 * max(1.0, np.abs(grad).max()))
+            idx, val = nz, -grad[nz]
+            rhs = float(ev.z[g] - grad @ y) / self.scale
+            val = val / self.scale
+            if ev.optimality:
+                idx, val = np.append(nz, self.ny + g), np.append(val, 1.0)
+            self.h.addRow(rhs, self.inf, len(idx), idx.astype(np.int32),
+                          val.astype(np.float64))
+            self.cuts += 1
+
+    def reduced_costs(self) -> np.ndarray:
+        return np.asarray(self.h.getSolution().col_dual, dtype=float)[:self.ny] * self.scale
+
+    def fix_by_reduced_cost(self, y: np.ndarray, reduced: np.ndarray, lower: float,
+                            upper: float) -> int:
+        """Tighten each build's bounds where moving it from the relaxation's optimum ``y``
+        would cost more than ``upper - lower`` (every cut is valid, so such a build cannot be
+        in a solution better than the incumbent); how many builds were fixed."""
+        if not np.isfinite(upper):
+            return 0
+        room = max(upper - lower, 0.0) + 1e-9 * max(abs(upper), 1.0)
+        lp_lb, lp_ub = self.h.getLp().col_lower_, self.h.getLp().col_upper_
+        lb = np.asarray(lp_lb, dtype=float)[:self.ny]
+        ub = np.asarray(lp_ub, dtype=float)[:self.ny]
+        at_lb = (reduced > 0) & (y <= lb + 1e-9)
+        at_ub = (reduced < 0) & (y >= ub - 1e-9)
+        size = np.abs(reduced)
+        steps = np.floor(np.divide(room, size, out=np.full(self.ny, 1e15), where=size > 1e-12))
+        steps = np.minimum(steps, 1e15)
+        new_ub = np.where(at_lb, np.minimum(ub, lb + steps), ub)
+        new_lb = np.where(at_ub, np.maximum(lb, ub - steps), lb)
+        idx = np.arange(self.ny, dtype=np.int32)
+        self.h.changeColsBounds(self.ny, idx, new_lb, new_ub)
+        return int((new_lb == new_ub).sum())
+
+    def integer(self, gap: float) -> None:
+        import highspy
+
+        idx = np.arange(self.ny, dtype=np.int32)
+        self.h.changeColsIntegrality(self.ny, idx,
+                                     np.full(self.ny, highspy.HighsVarType.kInteger))
+        self.h.setOptionValue("mip_rel_gap", gap)
+        self.h.setOptionValue("mip_improving_solution_save", True)
+
+    def saved(self) -> list[np.ndarray]:
+        """The improving builds the last MIP solve found on its way (HiGHS keeps them)."""
+        return [np.asarray(sol.col_value, dtype=float)[:self.ny]
+                for sol in self.h.getSavedMipSolutions()]
+
+    def run(self, deadline: float | None) -> tuple[Status, np.ndarray, float, float]:
+        """(status, y, objective, proven bound)."""
+        status = run_highs(self.h, deadline)
+        if status is Status.ERROR:  # simplex lost its way among the cuts: once more, cold
+            self.h.clearSolver()
+            status = run_highs(self.h, deadline)
+        if status is not Status.OPTIMAL:
+            return status, np.zeros(self.ny), np.nan, np.nan
+        info: Any = self.h.getInfo()
+        value = np.asarray(self.h.getSolution().col_value, dtype=float)[:self.ny]
+        bound = info.mip_dual_bound if self.h.getModelStatus().name == "kOptimal" else np.nan
+        objective = float(info.objective_function_value) * self.scale
+        bound = float(bound) * self.scale if np.isfinite(bound) else objective
+        return status, value, objective, bound
