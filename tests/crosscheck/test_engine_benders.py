@@ -170,3 +170,31 @@ def test_ctrl_c_during_benders_raises_and_reports_nothing() -> None:
             again()
     finally:
         timer.cancel()
+
+
+def test_a_build_that_leaves_demand_unserved_is_cut_off_by_a_feasibility_cut() -> None:
+    """By hand: two candidate sites (100 a year each to open), 10 MW of demand that must be
+    served, 1 and 2 a MW at sites 1 and 2, each at most 10 MW and only if open. Optimum: open
+    site 1, serve all there, 100 + 10 = 110. Opening nothing stretches the demand row at the
+    subproblem's penalty (2 a MW: 20 in all, "cheaper" than 110), so only the feasibility
+    cut keeps the master from coming back to it."""
+    import scipy.sparse as sp
+
+    from optimizer.model.lp import Block
+
+    # columns: open1, open2, x1, x2; rows: demand, x1 <= 10 open1, x2 <= 10 open2
+    A = sp.csr_matrix(np.array([[0, 0, 1, 1], [-10, 0, 1, 0], [0, -10, 0, 1]], dtype=float))
+    lp = LinearProgram(
+        c=np.array([100.0, 100.0, 1.0, 2.0]), A=A, row_lb=np.array([10.0, -np.inf, -np.inf]),
+        row_ub=np.array([10.0, 0.0, 0.0]), col_lb=np.zeros(4),
+        col_ub=np.array([1.0, 1.0, np.inf, np.inf]),
+        integer=np.array([True, True, False, False]),
+        variables={"open": Block("open", 0, 2, {"site": np.arange(2)}),
+                   "flow": Block("flow", 2, 2, {"site": np.arange(2)})},
+        rows={}, cost_matrix=sp.csr_matrix((1, 4)))
+    raw = engine.solve(lp, SolveOptions(strategy="benders", gap=1e-9, time_limit=20))
+    assert raw.status is Status.OPTIMAL
+    assert raw.objective == pytest.approx(110.0, rel=1e-9)
+    assert raw.x is not None
+    assert np.allclose(raw.x, [1.0, 0.0, 10.0, 0.0])
+    assert any("1 feasibility cuts" in n or " feasibility cuts" in n for n in raw.notes)
