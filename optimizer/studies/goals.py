@@ -7,6 +7,10 @@ The metrics are built from the LP's blocks (numpy, no loop)::
     carbon  = sum_{s,t} a[t] * ci[s,t] * grid[s,t]                  (t CO2 a year)
     latency = sum_{r,s,k,t} a[t] * latency[r,s] * flow[r,s,k,t]     (ms x MWh a year)
     unmet   = sum_{r,k,t} a[t] * unmet[r,k,t]                       (MWh a year)
+    water   = sum_{s,t} a[t] * wue[s,t] * it_load[s,t]              (m3 a year; version 2)
+
+On a plan (version 2 with ``planning``) each is the stacked LP's expression: every case's
+annual value times its ``span x probability``, the horizon's expected total (undiscounted).
 
 A bound ``metric <= value`` is a row of the block ``study_bound``. Presolve stays off for a goal:
 its exchange arguments hold for the cost objective without extra rows only.
@@ -39,18 +43,21 @@ BOUND_BLOCK = "study_bound"
 
 
 METRIC_EXPRESSIONS: dict[str, str] = {
-    "carbon": "emissions", "latency": "latency_mwh_ms", "unmet": "unmet_energy"}
+    "carbon": "emissions", "latency": "latency_mwh_ms", "unmet": "unmet_energy",
+    "water": "water_m3"}
 """Each goal metric but cost is the sum of one named expression of the LinearProgram."""
 
 
 def metric_vector(lp: LinearProgram, arrays: Arrays, metric: Metric) -> np.ndarray:
     """Objective coefficients of a metric: the cost, or the sum of the named expression the
-    family that owns it defined (tonnes, MWh x ms or MWh a year)."""
+    family that owns it defined (tonnes, MWh x ms, MWh or m3 a year)."""
     del arrays  # the expressions carry their own coefficients
     if metric == "cost":
         return np.asarray(lp.cost_matrix.sum(axis=0)).ravel().astype(float)
     if metric not in METRIC_EXPRESSIONS:
         raise ValueError(f"unknown metric {metric!r}")
+    if METRIC_EXPRESSIONS[metric] not in lp.expressions:  # water: version 2 only
+        raise ValueError(f"the model has no {metric} (it needs a version-2 instance)")
     return lp.expressions[METRIC_EXPRESSIONS[metric]].coefficients(lp.n_vars)
 
 
@@ -108,14 +115,24 @@ class GoalStrategy:
 
 
 def goal_values(run: Run, goal: Goal) -> GoalValues:
-    """A goal's point: carbon and latency of its solution, the shadow price of its latency
-    bound, and the value of the objective it minimised last."""
+    """A goal's point: carbon, latency and (version 2) water of its solution, the shadow
+    prices of its latency and water bounds, and the value of the objective it minimised last."""
     lp, raw = run.lp, run.raw
-    carbon = latency = cap_price = None
+    carbon = latency = water = None
     if raw.x is not None and run.solution.has_values:
         carbon = float(metric_vector(lp, run.arrays, "carbon") @ raw.x)
         latency = float(metric_vector(lp, run.arrays, "latency") @ raw.x)
-        lat = [i for i, (m, _) in enumerate(goal.bounds) if m == "latency"]
-        if lat and raw.duals is not None:
-            cap_price = float(-raw.duals[lp.rows[BOUND_BLOCK].start + lat[0]]) + 0.0
-    return GoalValues(carbon, latency, cap_price, run.solution.objective)
+        if METRIC_EXPRESSIONS["water"] in lp.expressions:
+            water = float(metric_vector(lp, run.arrays, "water") @ raw.x)
+    return GoalValues(carbon, latency, _bound_price(run, goal, "latency"),
+                      run.solution.objective, water, _bound_price(run, goal, "water"))
+
+
+def _bound_price(run: Run, goal: Goal, metric: Metric) -> float | None:
+    """The shadow price of the goal's first bound on ``metric`` (None without one): what one
+    more unit of the metric allowed would save."""
+    raw = run.raw
+    at = [i for i, (m, _) in enumerate(goal.bounds) if m == metric]
+    if not at or raw.x is None or raw.duals is None or not run.solution.has_values:
+        return None
+    return float(-raw.duals[run.lp.rows[BOUND_BLOCK].start + at[0]]) + 0.0
