@@ -85,7 +85,8 @@ class GoalStrategy:
     """Solve for ``goal`` (see :class:`~optimizer.records.inputs.Goal`): minimise its metric
     under its bounds; with ``then``, hold that optimum within ``max(LEX_TOL, gap)`` (and, with
     ``hold_service``, the unmet energy at its level) and minimise ``then``. The solution is read
-    from the last LP solved."""
+    from the last LP solved; where that second step finds no solution (which the first step's
+    solution proves a solver failure), from the first, with a note in its message."""
 
     goal: Goal
 
@@ -110,8 +111,19 @@ class GoalStrategy:
         if goal.hold_service:
             demand = float((arrays.demand * arrays.annual).sum())
             rows.append((vec["unmet"], held(float(vec["unmet"] @ raw.x), demand)))
-        current = with_objective(lp, vec[goal.then], rows)
-        return current, solve(current)
+        second = with_objective(lp, vec[goal.then], rows)
+        then = solve(second)
+        if then.x is None:
+            # the first step's solution meets every row of the second: a second step without a
+            # solution is the solver's failure (a MIP held within 1e-7 of its optimum, which
+            # CBC can call infeasible); the point stays the first step's, and says so
+            note = (f"least {goal.then} at that {goal.minimize} not found ({then.status.value}"
+                    f"{': ' + then.message if then.message else ''}): this is the first "
+                    f"step's solution, its {goal.then} not minimised")
+            return current, dataclasses.replace(
+                raw, message=f"{raw.message}; {note}" if raw.message else note,
+                notes=[*raw.notes, note])
+        return second, then
 
 
 def goal_values(run: Run, goal: Goal) -> GoalValues:

@@ -39,9 +39,14 @@ import yaml
 from test_pareto import goal, kpis
 
 import optimizer as ew
-from optimizer.backends.base import SolveOptions
+from optimizer import engine
+from optimizer.backends.base import RawResult, SolveOptions, Status
+from optimizer.load import parse
+from optimizer.pipeline import solve_document
+from optimizer.records.inputs import Goal
 from optimizer.records.results import second_value
 from optimizer.studies.base import prepare_base
+from optimizer.studies.goals import GoalStrategy, goal_values
 from optimizer.studies.pareto import run_pareto
 
 TINY = Path(__file__).resolve().parents[2] / "instances" / "tiny.yaml"
@@ -164,3 +169,29 @@ def test_version_1_records_keep_their_fields(tmp_path: Path) -> None:
                         tmp_path / "v2")
     assert single.results[0].result.to_json()["kpis"]["water_m3"] == pytest.approx(20.0,
                                                                                   rel=REL)
+
+
+def test_a_second_step_without_a_solution_keeps_the_first(tmp_path: Path) -> None:
+    """CBC called the 2030 plan's "least water at the least cost" step infeasible, which the
+    first step's solution disproves: the point is then the first step's (500 CNY, all at
+    thirsty: 20 m3, not the least water at that cost only because there is no other), with a
+    note. Here the solver of the second step fails on purpose."""
+    calls: list[str] = []
+
+    def failing_second(lp: Any) -> RawResult:
+        calls.append("solve")
+        if len(calls) == 2:
+            return RawResult(Status.INFEASIBLE, "test", "test", message="said infeasible")
+        return engine.solve(lp, SolveOptions())
+
+    goal_ = Goal("cost", then="water", hold_service=True)
+    run = solve_document(parse(copy.deepcopy(THIRST)), SolveOptions(), failing_second,
+                         strategy=GoalStrategy(goal_))
+    assert calls == ["solve", "solve"]
+    assert run.solution.status is Status.OPTIMAL
+    assert run.solution.objective == pytest.approx(500.0, rel=1e-9)
+    assert "least water at that cost not found (infeasible: said infeasible)" in run.raw.message
+    assert any("its water not minimised" in n for n in run.solution.notes)
+    values = goal_values(run, goal_)
+    assert values.water_m3 == pytest.approx(20.0, rel=1e-9)
+    assert values.goal_objective == pytest.approx(500.0, rel=1e-9)
