@@ -240,10 +240,12 @@ def sweep(study: str | Path | None = None, vary: Sequence[str] = (), *,
     return Study(run_sweep(spec, base, SolveOptions(solver=solver), _out(out)))
 
 
-def pareto(instance: str | Path | None = None, second: Literal["carbon", "latency"] = "carbon",
-           *, points: int = 5, out: str | Path | None = None, solver: str = "auto",
+def pareto(instance: str | Path | None = None,
+           second: Literal["carbon", "latency", "water"] = "carbon", *, points: int = 5,
+           out: str | Path | None = None, solver: str = "auto",
            set: Sequence[str] = ()) -> Study:  # noqa: A002
-    """The front of cost against ``second`` (``points`` caps between the two extremes)."""
+    """The front of cost against ``second`` (``points`` caps between the two extremes; water
+    needs a version-2 instance: InstanceError otherwise)."""
     from optimizer.studies.base import prepare_base
     from optimizer.studies.pareto import run_pareto
 

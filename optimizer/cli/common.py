@@ -239,7 +239,8 @@ StudyNameOption = Annotated[str | None, typer.Option(help="Study name (with --va
                                                      show_default=False)]
 ParetoNameOption = Annotated[str | None, typer.Option(
     help="Study name (default: <instance>-pareto-<objective>).", show_default=False)]
-ObjectivesOption = Annotated[str, typer.Option(help="cost,carbon or cost,latency.")]
+ObjectivesOption = Annotated[str, typer.Option(
+    help="cost,carbon, cost,latency or cost,water (water: version-2 instances).")]
 PointsOption = Annotated[int, typer.Option(
     min=0, max=200, help="Caps evenly spaced between the two extreme points.")]
 ServiceOption = Annotated[str, typer.Option(

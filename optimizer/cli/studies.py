@@ -14,7 +14,7 @@ import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import typer
 from rich.markup import escape
@@ -65,7 +65,7 @@ from optimizer.cli.common import (
 )
 from optimizer.errors import InstanceError
 from optimizer.records.inputs import Base, Study
-from optimizer.records.results import PointResult
+from optimizer.records.results import PointResult, Second
 from optimizer.report.console import to_rich
 from optimizer.report.outputs import Output
 from optimizer.report.studies import failure_lines, pareto_table, sweep_tables
@@ -78,7 +78,7 @@ from optimizer.report.study_files import (
 )
 from optimizer.report.tables import Table
 from optimizer.studies.base import parameter_problems, prepare_base
-from optimizer.studies.pareto import SECOND_OBJECTIVES, run_pareto
+from optimizer.studies.pareto import SECOND_OBJECTIVES, check_second, run_pareto
 from optimizer.studies.runners import DASK_HINT, DaskRunner, Listener, PoolRunner, Runner
 from optimizer.studies.spec import (
     MAX_POINTS,
@@ -346,19 +346,19 @@ def pareto(
     html: HtmlOption = None,
     quiet: QuietOption = False,
 ) -> None:
-    """Trace the Pareto front of cost against carbon or latency (epsilon-constraint)."""
+    """Trace the Pareto front of cost against carbon, latency or water (epsilon-constraint)."""
     setup_logging(0)
     check_jobs(jobs)
-    pair = [o.strip() for o in objectives.split(",") if o.strip()]
-    if len(pair) != 2 or "cost" not in pair or not set(pair) - {"cost"} <= set(
-            SECOND_OBJECTIVES) or pair[0] == pair[1]:
-        usage(f"--objectives must be cost,carbon or cost,latency, not {objectives!r}")
-    second: Literal["carbon", "latency"] = "carbon" if "carbon" in pair else "latency"
+    second = _second(objectives)
     if service not in ("held", "free"):
         usage(f"--service must be held or free, not {service!r}")
     held: Literal["held", "free"] = "held" if service == "held" else "free"
     options = _options(backend, solver, time_limit, gap)
     base = _base(instance, scenario_names(scenario), set_ or [])
+    try:
+        check_second(base, second)
+    except InstanceError as exc:
+        fail(exc.problems, [], base.file)
     study_name = safe_name(name or f"{base.name}-pareto-{second}")
     folder = _out(out, study_name, [("the instance file", base.file)], html)
     check_html(html)
@@ -374,3 +374,13 @@ def pareto(
         cannot_write(exc)
     _finish(written, folder, [p.result for p in result.results], result.seconds, description,
             None if quiet else [pareto_table(result)])
+
+
+def _second(objectives: str) -> Second:
+    """The second objective of ``--objectives cost,X`` (either order); exit 2 otherwise."""
+    pair = [o.strip() for o in objectives.split(",") if o.strip()]
+    others = [o for o in pair if o != "cost"]
+    if len(pair) != 2 or len(others) != 1 or others[0] not in SECOND_OBJECTIVES:
+        pairs = [f"cost,{o}" for o in SECOND_OBJECTIVES]
+        usage(f"--objectives must be {', '.join(pairs[:-1])} or {pairs[-1]}, not {objectives!r}")
+    return cast(Second, others[0])

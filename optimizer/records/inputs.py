@@ -21,7 +21,7 @@ from optimizer.load import Document
 LEX_TOL = 1e-7
 """Relative slack when an objective is held at its optimum (lexicographic step, service)."""
 
-Metric = Literal["cost", "carbon", "latency", "unmet"]
+Metric = Literal["cost", "carbon", "latency", "unmet", "water"]
 
 
 class _Strict(BaseModel):

@@ -17,7 +17,7 @@ from optimizer.records.inputs import Base, Goal, Point, Study
 
 CACHE_VERSION = 1
 OPTIMAL = Status.OPTIMAL.value
-Second = Literal["carbon", "latency"]
+Second = Literal["carbon", "latency", "water"]
 
 
 @dataclass(frozen=True)
@@ -49,7 +49,19 @@ class GoalValues:
     latency_cap_price: float | None
     """Shadow price of a latency bound, when the goal has one."""
     goal_objective: float | None
-    """The value of the objective the goal minimised last (carbon, latency or cost)."""
+    """The value of the objective the goal minimised last (carbon, latency, water or cost)."""
+    water_m3: float | None = None
+    """m3 a year (version 2; a plan: the horizon's expected total). None in version 1."""
+    water_cap_price: float | None = None
+    """Shadow price of a water bound, when the goal has one (currency per m3)."""
+
+    def to_json(self) -> dict[str, Any]:
+        """Its fields; the version-2 ones only where set (a version-1 record is unchanged)."""
+        return {f.name: getattr(self, f.name) for f in fields(self)
+                if f.name not in OPTIONAL_GOAL_FIELDS or getattr(self, f.name) is not None}
+
+
+OPTIONAL_GOAL_FIELDS = ("water_m3", "water_cap_price")
 
 
 @dataclass(frozen=True)
@@ -74,7 +86,7 @@ class Kpis:
     def to_json(self) -> dict[str, Any]:
         data = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "goal"}
         if self.goal is not None:
-            data.update((f.name, getattr(self.goal, f.name)) for f in fields(self.goal))
+            data.update(self.goal.to_json())
         return data
 
     @classmethod
@@ -200,13 +212,15 @@ class FrontPoint:
 
 
 def second_value(result: PointResult, second: str) -> float | None:
-    """The second objective of a point: t CO2, or ms x MWh of served energy."""
+    """The second objective of a point: t CO2, ms x MWh of served energy, or m3 of water."""
     k = result.kpis
     if k is None:
         return None
     if second == "carbon":
         return k.carbon_t
-    return k.goal.latency_mwh_ms if k.goal is not None else None
+    if k.goal is None:
+        return None
+    return k.goal.water_m3 if second == "water" else k.goal.latency_mwh_ms
 
 
 @dataclass(frozen=True)

@@ -98,6 +98,18 @@ def carbon_column(results: Sequence[PointResult]) -> Column[Row]:
     return Column("carbon_t", "carbon t", get, ",.1f", 1.0, "t CO2")
 
 
+def water_of(k: Kpis) -> float | None:
+    return k.goal.water_m3 if k.goal is not None else None
+
+
+def water_column(results: Sequence[PointResult]) -> Column[Row]:
+    """Water drawn in thousand m3, or in m3 when every point draws less than 100,000 m3."""
+    top = max((abs(water_of(r.kpis) or 0.0) if r.kpis else 0.0 for r in results), default=0.0)
+    if top >= 1e5:
+        return Column("water_m3", "water k m3", _kpi(water_of), ",.1f", 1e3, "k m3")
+    return Column("water_m3", "water m3", _kpi(water_of), ",.1f", 1.0, "m3")
+
+
 def cost_columns(results: Sequence[PointResult], currency: str) -> list[Column[Row]]:
     """A column per cost category the results report (a version-1 instance's eight, the
     version-2 ten; the eight when no point has a solution), in the table's money unit."""
@@ -285,6 +297,16 @@ def _second_columns(pareto: ParetoResult, currency: str) -> list[Column[FrontPoi
             Column("carbon_price", f"implied carbon price {currency}/t",
                    _kpi(lambda k: k.carbon_cap_price), ",.1f"),
         ]
+    if pareto.second == "water":
+        water: Column[FrontPoint] = water_column([p.result for p in pareto.results])
+        return [
+            Column("cap_m3", water.header.replace("water", "water cap"), lambda p: p.cap,
+                   water.fmt, water.scale, water.unit),
+            water,
+            Column("water_price", f"implied water price {currency}/m3",
+                   _kpi(lambda k: k.goal.water_cap_price if k.goal else None), ",.2f"),
+            carbon,
+        ]
     return [
         Column("cap_mwh_ms", "latency cap GWh·ms", lambda p: p.cap, ",.1f", 1e3),
         Column("latency_mwh_ms", "latency GWh·ms",
@@ -329,20 +351,25 @@ def _front_cell(col: Column[FrontPoint], p: FrontPoint) -> str:
     return col.show(p)
 
 
+SECOND_NOTES = {
+    "carbon": "implied carbon price: the carbon cap's shadow price",
+    "latency": "latency: sum of MWh x round-trip ms a year; latency price: the cap's shadow "
+               "price",
+    "water": "water: m3 a year drawn by the sites (WUE x IT energy; a plan: expected over its "
+             "horizon); implied water price: the cap's shadow price"}
+
+
 def pareto_table(pareto: ParetoResult) -> Table:
     points = front_order(pareto)
     cols = [c for c in pareto_columns(pareto)
             if not c.name.startswith("cost_") and c.group != "note" and c.name != "same_as"]
     rows = [[_front_cell(c, p) for c in cols] for p in points]
     numeric = {i for i, c in enumerate(cols) if c.group not in ("status", "note")}
-    what = "carbon" if pareto.second == "carbon" else "latency"
+    what = pareto.second
     caption = (f"sorted by {what}; cost is the whole annual cost; "
                + ("unmet energy held at the cost optimum's level at every point; "
                   if pareto.service == "held" else "unmet energy free (priced by its penalty); ")
-               + ("implied carbon price: the carbon cap's shadow price"
-                  if what == "carbon" else
-                  "latency: sum of MWh x round-trip ms a year; latency price: the cap's shadow "
-                  "price"))
+               + SECOND_NOTES[what])
     on_front = sum(1 for p in points if p.on_front)
     return Table(f"Pareto front: cost vs {what} ({on_front} of {len(points)} points on the "
                  "front)", [c.header for c in cols], rows, caption=caption, numeric=numeric)

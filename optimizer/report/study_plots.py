@@ -13,7 +13,14 @@ import numpy as np
 
 from optimizer.records.results import FrontPoint, Kpis, ParetoResult, SweepResult, SweepRow
 from optimizer.report.plots import save_figure
-from optimizer.report.studies import Column, front_order, mean_latency, money_unit, shown
+from optimizer.report.studies import (
+    Column,
+    front_order,
+    mean_latency,
+    money_unit,
+    shown,
+    water_of,
+)
 
 PLOTS_HINT = "plots skipped: matplotlib is not installed (pip install 'eastwest[plots]')"
 
@@ -138,6 +145,12 @@ def front_chart(pareto: ParetoResult) -> Front | None:
 
         def x_of(p: FrontPoint) -> float:
             return float(_kpis(p).carbon_t) / 1e3
+    elif pareto.second == "water":
+        plan = pareto.base.document.instance.planning is not None
+        xlabel = "water (k m3" + (", expected over the horizon)" if plan else " a year)")
+
+        def x_of(p: FrontPoint) -> float:
+            return float(water_of(_kpis(p)) or 0.0) / 1e3
     else:
         xlabel = "mean latency (ms round trip per MWh served)"
 

@@ -1,4 +1,4 @@
-"""Pareto fronts of cost against carbon or latency, by the epsilon-constraint method: two
+"""Pareto fronts of cost against carbon, latency or water, by the epsilon-constraint method: two
 lexicographic extremes, then caps evenly spaced between them (see :mod:`optimizer.studies`)."""
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from typing import Literal
 import numpy as np
 
 from optimizer.backends.base import SolveOptions
+from optimizer.errors import InstanceError, Problem
 from optimizer.records.inputs import LEX_TOL, Base, Goal, Metric, yaml_value
 from optimizer.records.results import FrontPoint, ParetoResult, Second, second_value
 from optimizer.studies.cache import Cache
@@ -19,7 +20,9 @@ from optimizer.studies.goals import held
 from optimizer.studies.runners import Listener, Runner, execute, serial_unless
 from optimizer.studies.tasks import Task, make_task
 
-SECOND_OBJECTIVES = ("carbon", "latency")
+SECOND_OBJECTIVES = ("carbon", "latency", "water")
+VERSION_2_OBJECTIVES = ("water",)
+"""Second objectives a version-1 instance does not have (water: ``sites[].wue``, DESIGN.md §8)."""
 FRONT_TOL = 1e-6
 """Relative (to the front's range) tolerance when comparing points for dominance; at least
 10 x LEX_TOL of the values themselves (what holding an optimum may move them)."""
@@ -32,7 +35,8 @@ def run_pareto(base: Base, second: Second, points: int,
     """The epsilon-constraint front of cost against ``second``: two lexicographic extremes,
     then ``points`` caps evenly spaced between them. Points are marked ``on_front`` / ``knee``."""
     if second not in SECOND_OBJECTIVES:
-        raise ValueError(f"the second objective is carbon or latency, not {second!r}")
+        raise ValueError(f"the second objective is carbon, latency or water, not {second!r}")
+    check_second(base, second)
     listener = listener or Listener()
     start = time.perf_counter()
     cache = Cache(out / "points", read=use_cache)
@@ -75,15 +79,27 @@ def run_pareto(base: Base, second: Second, points: int,
     return done()
 
 
+def check_second(base: Base, second: Second) -> None:
+    """Raise InstanceError (naming the file and its ``version``) for a second objective the
+    instance does not have: water needs version 2."""
+    version = base.document.instance.version
+    if second in VERSION_2_OBJECTIVES and version < 2:
+        raise InstanceError([Problem(
+            f"--objectives cost,{second} needs a version-2 instance (water: sites[].wue, "
+            f"DESIGN.md §8); {Path(base.file).name} is version {version}", ("version",),
+            base.file, base.document.line(("version",)), version)])
+
+
 def _cap_task(base: Base, index: int, cap: float, second: Second,
               bounds: tuple[tuple[Metric, float], ...], options: SolveOptions) -> Task:
     """Minimise cost with ``second`` capped: carbon through the instance's own
-    ``policy.carbon_cap_t`` (so that its shadow price is the implied carbon price)."""
+    ``policy.carbon_cap_t`` (so that its shadow price is the implied carbon price), any other
+    metric by a bound row on its expression (its shadow price is the goal's cap price)."""
     if second == "carbon":
         overrides: tuple[str, ...] = (f"policy.carbon_cap_t={yaml_value(cap)}",)
         goal = Goal("cost", bounds=bounds) if bounds else None
     else:
-        overrides, goal = (), Goal("cost", bounds=(*bounds, ("latency", cap)))
+        overrides, goal = (), Goal("cost", bounds=(*bounds, (second, cap)))
     return make_task(base, index, overrides, options, goal, label=f"cap {index - 1}")
 
 

@@ -475,13 +475,22 @@ def _build(pulp: Any, prob: Any, plan: Plan) -> tuple[dict[Any, Any], dict[Any, 
     return o, n, costs
 
 
-def solve_plan(data: dict[str, Any], solver: str = "cbc") -> PlanResult:
-    """Build the whole planning model element by element, solve it, read everything back."""
+def solve_plan(data: dict[str, Any], solver: str = "cbc", limits: dict[str, float] | None = None,
+               minimize: str | None = None) -> PlanResult:
+    """Build the whole planning model element by element, solve it, read everything back.
+
+    For the epsilon-constraint steps of a Pareto front: ``limits`` bounds expected totals of
+    the horizon (``E[name] = sum_c span[y]*probability[c]*total_c[name] <= limit``, a name of
+    ``TOTALS``; ``cost`` bounds the objective), and ``minimize`` names such a total to minimise
+    instead of the cost (the result's ``objective`` stays the cost, ``totals[name]`` is the
+    minimised value)."""
     pulp = _import_pulp()
     plan = read_plan(data)
     prob = pulp.LpProblem("eastwest_reference_plan", pulp.LpMinimize)
     o, n, build_cost = _build(pulp, prob, plan)
     objective = [plan.discount[y] * cost for y, cost in enumerate(build_cost)]
+    expected: dict[str, list[Any]] = {name: [] for name in {*(limits or {}), minimize}
+                                      if name not in (None, "cost")}
     feasible = True
     case_vars = []
     for c, case in enumerate(plan.cases):
@@ -496,8 +505,14 @@ def solve_plan(data: dict[str, Any], solver: str = "cbc") -> PlanResult:
         _network_rows(pulp, prob, c, case, w)
         weight = plan.discount[y] * case.probability
         objective += [weight * term for term in operating_costs(case, w).values()]
+        terms = _case_totals(case, w) if expected else {}
+        for name, parts in expected.items():
+            parts.append(plan.years[y]["span"] * case.probability * terms[name])
         case_vars.append(w)
-    prob += pulp.lpSum(objective)
+    for name, limit in (limits or {}).items():
+        bounded = objective if name == "cost" else expected[name]
+        prob += pulp.lpSum(bounded) <= limit, f"limit_{name}"
+    prob += pulp.lpSum(expected.get(minimize or "", objective))
     if not feasible:
         return PlanResult("Infeasible", None, plan=plan)
     prob.solve(_solver(pulp, solver))
@@ -568,6 +583,11 @@ def _read_back(plan: Plan, o: dict[Any, Any], n: dict[Any, Any], case_vars: list
 
 
 def case_totals(case: Case, w: CaseVars) -> dict[str, float]:
+    return {k: float(v) for k, v in _case_totals(case, w).items()}
+
+
+def _case_totals(case: Case, w: CaseVars) -> dict[str, Any]:
+    """A case's annual totals, for variables (LP expressions) or values (floats)."""
     d = case.d
     a = d.annual
     served = sum(a[t] * val for (_, _, _, t), val in w.x.items())
@@ -581,7 +601,7 @@ def case_totals(case: Case, w: CaseVars) -> dict[str, float]:
         "grid_energy_mwh": grid,
         "renewable_energy_mwh": ren,
         "carbon_t": sum(a[t] * d.carbon_intensity[s][t] * val for (s, t), val in w.g.items()),
-        "water_m3": float(water_m3(case, w.x)),
+        "water_m3": water_m3(case, w.x),
     }
 
 

@@ -205,9 +205,10 @@ def test_pareto_pool_equals_serial(tradeoff: Path, cli: Callable[..., Any],
 
 
 def test_pareto_failures_and_usage(cli: Callable[..., Any], tmp_path: Path) -> None:
-    ran = cli(["pareto", TINY, "--objectives", "cost,water", "--out", tmp_path / "o"])
-    assert ran.code == 2
-    assert "cost,carbon or cost,latency" in ran.stderr
+    for pair in ("cost,speed", "cost,cost", "carbon,water", "cost"):
+        ran = cli(["pareto", TINY, "--objectives", pair, "--out", tmp_path / "o"])
+        assert ran.code == 2
+        assert "cost,carbon, cost,latency or cost,water, not" in ran.stderr
     assert cli(["pareto", TINY, "--service", "maybe", "--out", tmp_path / "o"]).code == 2
     # hard web demand beyond the near site's capacity: nothing is feasible, one error row
     ran = cli(["pareto", TINY, "--set", "classes[web].unmet_penalty=null", "--set",
