@@ -4,16 +4,22 @@ same instance uncoupled.
 
 Cases (sizes from ``sizes.py``): each size uncoupled (solved by period), coupled by deferral
 (``classes[analytics].max_delay_periods=6``) and, with ``--carbon``, coupled by a binding carbon
-cap (80% of the uncoupled optimum's emissions). Each run is a subprocess under /usr/bin/time:
-wall time and peak memory of the whole command, interleaved (strategy after strategy on the
-same file) because the machine is shared. The table gives each run's ratio to the monolithic
-solve of the same case, its objective's relative difference from it, and the coupled case's
-time over the uncoupled one.
+cap (80% of the uncoupled optimum's emissions). With ``--mips``, planning MIPs too
+(``eastwest generate --candidates N``, :data:`MIP_CANDIDATES`: the medium one, 100 x 30 x 24 x 4
+with 20 candidate sites and 40 integer decisions, by default; the large one only with
+``--sizes large``), each solved monolithically by every solver of :data:`MIP_RUNS` to
+``--gap 1e-4``, their objectives checked against each other (:func:`mip_table`). Each run is a
+subprocess under /usr/bin/time: wall time and peak memory of the whole command, interleaved
+(strategy after strategy on the same file) because the machine is shared. The table gives each
+run's ratio to the monolithic solve of the same case, its objective's relative difference from
+it, and the coupled case's time over the uncoupled one.
 
 With ``--orlib``, OR-Library's capa/capb/capc too (``engine_orlib.py``): the default strategy
-(Benders) against the published optima and monolithic SCIP and CBC (``--orlib-ways``).
+(Benders) against the published optima and monolithic SCIP and CBC (``--orlib-ways``);
+``--sizes none`` leaves the generated instances out.
 
-    python benchmarks/engine.py [--sizes medium,large] [--carbon] [--orlib] [--timeout 900]
+    python benchmarks/engine.py [--sizes medium,large] [--carbon] [--mips] [--orlib]
+        [--timeout 900]
 """
 
 from __future__ import annotations
@@ -33,6 +39,18 @@ from sizes import NAMED, generate_file, size_name
 REPORTS = Path(__file__).resolve().parent.parent / "reports" / "benchmarks"
 STRATEGIES = ("auto", "monolithic")
 DEFER = "classes[analytics].max_delay_periods=6"
+LP_SIZES = "medium,large"
+
+MIP_CANDIDATES = {"small": 4, "medium": 20, "large": 20}
+"""Candidate sites of each size's planning MIP: one open and one expansion decision each."""
+MIP_SIZES = "medium"  # without --sizes: the large MIP takes too long for the default set
+MIP_GAP = 1e-4
+MIP_RUNS: tuple[tuple[str, str, str, str], ...] = (  # label, strategy, backend, solver
+    ("SCIP", "monolithic", "ortools", "scip"),
+    ("CBC (PuLP)", "monolithic", "pulp", "cbc"),  # OR-Tools' CBC ignores --gap
+    ("HiGHS (OR-Tools)", "monolithic", "ortools", "highs"),
+    ("HiGHS (PuLP: highspy)", "monolithic", "pulp", "highs"),
+)
 
 
 def solve(path: Path, sets: list[str], strategy: str, out: Path, timeout: float
@@ -77,10 +95,81 @@ def table(rows: list[dict[str, Any]], uncoupled: dict[str, float]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def solve_mip(path: Path, run: tuple[str, str, str, str], out: Path, timeout: float
+              ) -> dict[str, Any]:
+    """One planning MIP solved by ``run`` to :data:`MIP_GAP`, stopped (and its incumbent kept)
+    at 75% of ``timeout`` (the rest for loading, PuLP's build and writing)."""
+    _label, strategy, backend, solver = run
+    cmd = [*eastwest(), "solve", str(path), "-q", "--json", str(out), "--strategy", strategy,
+           "--backend", backend, "--solver", solver, "--gap", f"{MIP_GAP:g}",
+           "--time-limit", f"{0.75 * timeout:g}", "--accept-feasible"]
+    res = run_timed(cmd, timeout)
+    if res["status"] == "ok" and out.exists():
+        data = json.loads(out.read_text(encoding="utf-8"))
+        built = [b for b in data["build"] if b["units"] > 0]  # option None: an opening
+        res.update(result=data["status"], objective=data["objective"], bound=data["bound"],
+                   gap=data["gap"], integers=data["solver"].get("integer_variables"),
+                   solve_s=data["solver"]["solve_s"],
+                   opened=sum(b["option"] is None for b in built),
+                   expanded=sum(b["option"] is not None for b in built),
+                   halls=sum(b["units"] for b in built if b["option"] is not None))
+    return res
+
+
+def run_mips(names: list[str], timeout: float, tmp: Path) -> list[dict[str, Any]]:
+    """Every run of :data:`MIP_RUNS` on the planning MIP of each size in ``names``."""
+    rows = []
+    for name in names:
+        size, n = NAMED[name], MIP_CANDIDATES[name]
+        path = tmp / f"{name}-mip.yaml"
+        generate_file(size, 1, path, timeout, candidates=n)
+        case = f"{name} {size_name(size)} MIP, {n} candidates"
+        for run in MIP_RUNS:
+            res = solve_mip(path, run, tmp / f"{name}-mip-{run[2]}-{run[3]}.json", timeout)
+            rows.append({"case": case, "run": run[0], **res})
+            print(f"{case:36s} {run[0]:22s} {res['status']:7s} {res['wall_s']:8.2f} s "
+                  f"{res.get('peak_mb') or 0:8.0f} MB gap {res.get('gap')}", flush=True)
+    return rows
+
+
+def mip_table(rows: list[dict[str, Any]]) -> str:
+    """The planning MIP rows, each objective against the best of its case's runs that claim
+    optimality (to :data:`MIP_GAP`): the same optimum when within the gap. A run stopped short
+    is "not proven"; a lower bound above that best objective by more than the gap is flagged
+    (a wrong bound, or a wrong optimum)."""
+    best: dict[str, float] = {}
+    for r in rows:
+        if r.get("result") == "optimal" and r.get("objective") is not None:
+            best[r["case"]] = min(best.get(r["case"], r["objective"]), r["objective"])
+    lines = ["| case | run | status | end to end s | peak MB | integers | opened, expanded "
+             "(halls) | objective | gap | objective vs best optimal | same optimum "
+             f"(<= {MIP_GAP:g}) |", "|---|---|---|---:|---:|---:|---|---:|---:|---:|---|"]
+    for r in rows:
+        gap, obj, ref = r.get("gap"), r.get("objective"), best.get(r["case"])
+        diff = rel_diff(obj, ref)
+        check = ("-" if obj is None else "no run proven optimal" if diff is None else
+                 ("yes" if diff <= MIP_GAP else "**no**") if r.get("result") == "optimal"
+                 else "not proven")
+        if ref is not None and r.get("bound") is not None and r["bound"] > ref + MIP_GAP * abs(
+                ref):
+            check += ", **bound above the best optimum**"
+        lines.append(
+            f"| {r['case']} | {r['run']} | {r.get('result', r['status'])} | {r['wall_s']:.2f} | "
+            f"{r.get('peak_mb') or 0:,.0f} | {r.get('integers', '-')} | "
+            f"{r.get('opened', '-')}, {r.get('expanded', '-')} ({r.get('halls', '-')}) | "
+            f"{'-' if obj is None else f'{obj:.8e}'} | "
+            f"{'-' if gap is None else f'{gap:.1e}'} | "
+            f"{'-' if diff is None else f'{diff:.1e}'} | {check} |")
+    return "\n".join(lines) + "\n"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default="medium,large")
+    parser.add_argument("--sizes", default=None,
+                        help=f"LP sizes (default {LP_SIZES}); with --mips, MIP sizes too "
+                             f"(default {MIP_SIZES})")
     parser.add_argument("--carbon", action="store_true")
+    parser.add_argument("--mips", action="store_true", help="add the planning MIPs")
     parser.add_argument("--timeout", type=float, default=900.0)
     parser.add_argument("--orlib", action="store_true")
     parser.add_argument("--orlib-ways", default=",".join(WAYS))
@@ -93,7 +182,8 @@ def main(argv: list[str] | None = None) -> int:
         tmp = Path(folder)
         if args.orlib:
             orlib = orlib_rows(tmp, args.timeout, args.orlib_limit, args.orlib_ways.split(","))
-        for name in filter(None, args.sizes.split(",")):
+        sizes = [] if args.sizes == "none" else (args.sizes or LP_SIZES).split(",")
+        for name in sizes:
             size = NAMED[name]
             path = tmp / f"{name}.yaml"
             generate_file(size, 1, path, args.timeout)
@@ -106,7 +196,11 @@ def main(argv: list[str] | None = None) -> int:
             if args.carbon and carbon:
                 cap = f"policy.carbon_cap_t={0.8 * carbon:.6g}"
                 rows += run_case(path, f"{label} carbon cap", [cap], args.timeout, tmp)
+        mips = run_mips((args.sizes or MIP_SIZES).split(","), args.timeout,
+                        tmp) if args.mips else []
     text = table(rows, uncoupled) if rows else ""
+    text += (f"\nPlanning MIPs, monolithic, `--gap {MIP_GAP:g}`:\n\n" + mip_table(mips)
+             if mips else "")
     if args.orlib:
         text += ("\n## OR-Library capa, capb, capc\n\nEnd to end seconds; monolithic "
                  f"solves stopped at {args.orlib_limit:g} s.\n\n" + orlib_table(orlib))
@@ -115,8 +209,8 @@ def main(argv: list[str] | None = None) -> int:
           f"{started}; each row one `eastwest solve` end to end (load, build, solve, write "
           "the JSON), interleaved on a shared 2-core machine.\n\n" + text)
     print(text)
-    write_report(REPORTS, "engine", {"rows": rows, "command": command_line("engine.py", argv)},
-                 md)
+    write_report(REPORTS, "engine", {"rows": rows, "mip_rows": mips,
+                                     "command": command_line("engine.py", argv)}, md)
     return 0
 
 

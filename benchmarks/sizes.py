@@ -55,11 +55,14 @@ def build_lp(size: Size, seed: int = DEFAULT_SEED) -> Any:
 
 
 def generate_file(size: Size, seed: int, path: Path, timeout: float,
-                  tree: bool = True) -> dict[str, Any]:
-    """``eastwest generate`` of ``size`` into ``path``, timed as a subprocess (``run_timed``)."""
+                  tree: bool = True, candidates: int = 0) -> dict[str, Any]:
+    """``eastwest generate`` of ``size`` into ``path``, timed as a subprocess (``run_timed``);
+    with ``candidates``, a planning MIP (``--candidates``)."""
     R, S, T, K = size
     cmd = [*eastwest(), "generate", "--regions", str(R), "--sites", str(S), "--periods",
            str(T), "--classes", str(K), "--seed", str(seed), "-o", str(path)]
+    if candidates:
+        cmd += ["--candidates", str(candidates)]
     res = run_timed(cmd, timeout, tree=tree)
     res["bytes"] = path.stat().st_size if path.exists() else None
     return res

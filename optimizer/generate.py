@@ -6,6 +6,14 @@ western clusters (cheaper, dirtier grid, more renewables, lower PUE) and one thi
 latency classes of 10 and 25 ms round trip that prune a large share of the arcs (60-90% and
 20-30%), and unconstrained batch classes; total capacity 1.3x mean demand. Used by the
 benchmarks, the tests and anyone who wants to try their own scale.
+
+With ``candidates=N`` (``eastwest generate --candidates N``) it is a planning MIP: N sites, drawn
+at random, become candidate sites (an ``open_cost``, binary ``open``) with one expansion option
+each (integer halls, ``max_units`` 3-6), so 2N integer decisions (:func:`_candidates`). Their
+costs are estimates in the range of ``instances/china-2025-plan.yaml`` (:data:`CANDIDATE_NOTE`):
+halls cheaper per MW than opening, so the optimum opens some candidates and expands those, not
+all of them. The rest of the instance is drawn exactly as without candidates (the candidates
+have their own random stream): ``candidates=0`` is the LP of before, unchanged.
 """
 
 from __future__ import annotations
@@ -23,6 +31,23 @@ CLASSES: list[tuple[str, float | None, float, float, float, str]] = [
     ("analytics", None, 100.0, 0.0, 0.30, "office"),
     ("training", None, 500.0, 0.0, 0.25, "flat"),
 ]
+
+
+# Candidate sites (estimates, E): a hall costs 0.9 m CNY per MW-year in the west and 1.2 m in
+# the east (+-15%), as in instances/china-2025-plan.yaml; opening a site builds its first phase
+# (capacity_mw) at a 0-30% premium over halls (site works, substation) plus a fixed 15-45 m CNY
+# a year (land, grid connection, fibre, staff). A hall is 30-50% of the first phase.
+HALL_COST = {"west": 0.9e6, "east": 1.2e6}  # CNY per MW-year of IT capacity
+HALL_COST_SPREAD = 0.15
+OPEN_PREMIUM = (1.0, 1.3)
+OPEN_FIXED = (1.5e7, 4.5e7)  # CNY a year
+HALL_SHARE = (0.3, 0.5)  # of capacity_mw
+HALL_UNITS = (3, 6)  # max_units, inclusive
+CANDIDATE_NOTE = (
+    "candidate sites (open_cost, expansions): ESTIMATES (E), annualised CNY. A hall costs 0.9 m "
+    "CNY per MW-year west, 1.2 m east (+-15%, as instances/china-2025-plan.yaml); opening builds "
+    "capacity_mw at a 0-30% premium over halls plus 15-45 m CNY a year fixed (land, grid, fibre, "
+    "staff); power_cap_mw covers the full build-out.")
 
 
 def _r(x: float, digits: int = 3) -> float:
@@ -115,12 +140,34 @@ def _site(rng: np.random.Generator, j: int, west: bool, capacity: float, T: int,
     return site
 
 
+def _candidates(rng: np.random.Generator, site_list: list[dict[str, Any]], n: int) -> None:
+    """Make ``n`` of the sites, drawn by ``rng``, candidates: an ``open_cost`` and one expansion
+    option (``hall``) each, the costs of :data:`CANDIDATE_NOTE`; a power cap grows to cover the
+    site fully built out (else the halls could not be powered)."""
+    for j in np.sort(rng.choice(len(site_list), n, replace=False)).tolist():
+        site = site_list[j]
+        cap = site["capacity_mw"]
+        rate = HALL_COST[site["zone"]] * rng.uniform(1 - HALL_COST_SPREAD, 1 + HALL_COST_SPREAD)
+        size = max(0.1, _r(cap * rng.uniform(*HALL_SHARE), 1))
+        units = int(rng.integers(HALL_UNITS[0], HALL_UNITS[1] + 1))
+        site["open_cost"] = round(cap * rate * rng.uniform(*OPEN_PREMIUM)
+                                  + rng.uniform(*OPEN_FIXED), -4)
+        site["expansions"] = [{"id": "hall", "size_mw": size,
+                               "annual_cost": round(size * rate, -3), "max_units": units}]
+        if "power_cap_mw" in site and cap > 0:
+            site["power_cap_mw"] = _r(site["power_cap_mw"] * (cap + units * size) / cap, 1)
+
+
 def generate(regions: int, sites: int, periods: int = 24, classes: int = 4,
-             seed: int = DEFAULT_SEED, name: str | None = None) -> dict[str, Any]:
-    """A v1 instance as a plain dict (as YAML would load it), deterministic from ``seed``."""
-    R, S, T, K = regions, sites, periods, classes
+             seed: int = DEFAULT_SEED, name: str | None = None,
+             candidates: int = 0) -> dict[str, Any]:
+    """A v1 instance as a plain dict (as YAML would load it), deterministic from ``seed``;
+    ``candidates`` of its sites are build decisions (:func:`_candidates`)."""
+    R, S, T, K, N = regions, sites, periods, classes, candidates
     if not (R >= 1 and S >= 1 and T >= 1 and 1 <= K <= len(CLASSES)):
         raise ValueError(f"need regions, sites, periods >= 1 and 1 <= classes <= {len(CLASSES)}")
+    if not 0 <= N <= S:
+        raise ValueError(f"need 0 <= candidates <= sites ({S}), not {N}")
     rng = np.random.default_rng([seed, R, S, T, K])
     shapes = _profiles(T)
     chosen = CLASSES[:K]
@@ -133,10 +180,12 @@ def generate(regions: int, sites: int, periods: int = 24, classes: int = 4,
     capacity = 1.3 * total_mean * weights / weights.sum()  # total = 1.3 x mean demand
     has_solar = bool(shapes["solar"].max() > 0)  # no daylight in a 1-period "day" at 0 h
     site_list = [_site(rng, j, j < n_west, float(capacity[j]), T, has_solar) for j in range(S)]
+    if N:
+        _candidates(np.random.default_rng([seed, R, S, T, K, N]), site_list, N)
 
     return {
         "version": 1,
-        "name": name or f"generated-{R}x{S}x{T}x{K}-seed{seed}",
+        "name": name or f"generated-{R}x{S}x{T}x{K}{f'-c{N}' if N else ''}-seed{seed}",
         "currency": "CNY",
         "periods": {"count": T, "hours": 24.0 / T, "weight": 365.0},
         "profiles": {"solar": _rlist(shapes["solar"], 4)} if has_solar else {},

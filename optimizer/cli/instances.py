@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 import sys
+import textwrap
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any
@@ -89,14 +91,25 @@ def generate(
     periods: Annotated[int, typer.Option(min=1, help="Periods of the day.")] = 24,
     classes: Annotated[int, typer.Option(min=1, max=4, help="Workload classes (1-4).")] = 3,
     seed: Annotated[int, typer.Option(help="Random seed (same seed, same instance).")] = 20240601,
+    candidates: Annotated[int, typer.Option(
+        min=0, metavar="N",
+        help="A planning MIP: N of the sites (at most --sites) become candidate sites, each "
+             "with an opening cost and one expansion option (integer halls): 2N integer "
+             "decisions. 0: an LP. The benchmarks' medium MIP is 100 x 30 x 24 x 4 with "
+             "--candidates 20 (40 integers), the large one 300 x 60 x 24 x 4 with 20.")] = 0,
 ) -> None:
     """Write a realistic generated instance of any size (deterministic for a seed)."""
+    from optimizer.generate import CANDIDATE_NOTE
     from optimizer.generate import generate as make
 
+    if candidates > sites:
+        usage(f"--candidates ({candidates}) must be at most --sites ({sites})")
     check_outputs([Output("-o", output)], [])
-    data = make(regions, sites, periods, classes, seed)
-    _write_instance(output, data, f"eastwest generate --regions {regions} --sites {sites} "
-                    f"--periods {periods} --classes {classes} --seed {seed}")
+    data = make(regions, sites, periods, classes, seed, candidates=candidates)
+    origin = (f"eastwest generate --regions {regions} --sites {sites} --periods {periods} "
+              f"--classes {classes} --seed {seed}"
+              + (f" --candidates {candidates}" if candidates else ""))
+    _write_instance(output, data, origin, [CANDIDATE_NOTE] if candidates else [])
     err_console().print(f"wrote {escape(str(output))}")
 
 
@@ -107,13 +120,16 @@ def schema() -> None:
     sys.stdout.write(json.dumps(json_schema(), indent=2) + "\n")
 
 
-def _write_instance(output: str, data: dict[str, Any], origin: str) -> None:
+def _write_instance(output: str, data: dict[str, Any], origin: str,
+                    notes: Sequence[str] = ()) -> None:
     """``data`` as YAML that reads back as ``data`` (``yamlio.dump_yaml``), after a line
-    pointing editors at the JSON Schema and one saying where it came from."""
+    pointing editors at the JSON Schema, one saying where it came from and ``notes`` (comments,
+    wrapped)."""
     from optimizer.report.files import write_atomic
     from optimizer.yamlio import dump_yaml
 
     header = f"# yaml-language-server: $schema={_schema_hint(Path(output))}\n# {origin}\n"
+    header += "".join(f"# {line}\n" for note in notes for line in textwrap.wrap(note, 96))
     try:
         write_atomic(output, header + dump_yaml(data))
     except OSError as exc:
