@@ -144,6 +144,9 @@ def test_benders_is_refused_for_an_lp_and_chosen_by_auto_for_large_build_mips(
     monkeypatch.setattr(engine, "BENDERS_MIN_VARS", 0)
     monkeypatch.setattr(engine, "FEW_INTEGERS", 0)
     assert engine.choose(mip, SolveOptions())[0] == "benders"
+    monkeypatch.setattr(engine, "FEW_INTEGERS", 10**6)
+    monkeypatch.setattr(engine, "BENDERS_LARGE", 0)
+    assert engine.choose(mip, SolveOptions())[0] == "benders"
     assert engine.choose(mip, SolveOptions(solver="scip"))[0] == "monolithic"
 
 
