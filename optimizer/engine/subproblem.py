@@ -18,7 +18,6 @@ from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.sparse.csgraph import connected_components
 
 from optimizer.backends.base import Status, capture_fd_output
 from optimizer.engine.restrict import restrict
@@ -74,6 +73,8 @@ def split(lp: LinearProgram) -> Split:
 def _parts(Ax: sp.csr_matrix, n: int) -> tuple[np.ndarray, np.ndarray, int]:
     """(group of each row, of each column, how many): the connected components of the
     bipartite row-column graph, folded into at most :data:`MAX_CUT_GROUPS`."""
+    from scipy.sparse.csgraph import connected_components  # at use: the CLI starts faster
+
     m = Ax.shape[0]
     graph = sp.bmat([[None, Ax], [Ax.T, None]], format="csr")
     count, label = connected_components(graph, directed=False)
