@@ -363,5 +363,9 @@ def working(message: str, quiet: bool = False) -> Iterator[None]:
         console = Console(file=stream, force_terminal=True, emoji=False, highlight=False)
         with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
                       console=console, transient=True) as progress:
-            progress.add_task(escape(message), total=None)
-            yield
+            task = progress.add_task(escape(message), total=None)
+            from optimizer.engine.progress import reporting
+
+            with reporting(lambda line: progress.update(
+                    task, description=escape(f"{message} · {line}"))):
+                yield

@@ -35,6 +35,7 @@ import numpy as np
 
 from optimizer.backends.base import RawResult, SolveOptions, Status
 from optimizer.engine.master import Master
+from optimizer.engine.progress import report
 from optimizer.engine.subproblem import Evaluation, Subproblem, split
 from optimizer.model.lp import LinearProgram
 
@@ -138,6 +139,14 @@ class _Run:
                 self.progress.upper = value
         return ev
 
+    def tell(self, phase: str) -> None:
+        """One progress line: the bounds, the gap, the cuts (see :mod:`~.progress`)."""
+        p = self.progress
+        rounds = p.rounds_lp if phase == "LP" else p.rounds_mip
+        gap = "-" if not np.isfinite(p.gap) else f"{p.gap:.1e}"
+        report(f"Benders {phase} round {rounds}: bound {p.lower:.7g}, best {p.upper:.7g}, "
+               f"gap {gap}, {self.master.cuts:,} cuts")
+
     def run_master(self) -> tuple[Status, np.ndarray, float, float]:
         t0 = time.perf_counter()
         out = self.master.run(self.deadline)
@@ -157,6 +166,7 @@ class _Run:
                 return status
             self.progress.rounds_lp += 1
             self.progress.lower = lower
+            self.tell("LP")
             if np.isfinite(upper) and upper - lower <= ROOT_TOL * max(abs(upper), 1.0):
                 break
             point = 0.5 * (ym + core)
@@ -190,6 +200,7 @@ class _Run:
                 self.fixed = self.master.fix_by_reduced_cost(*self.root, self.best.value)
             self.progress.history.append((time.perf_counter() - self.start,
                                           self.progress.lower, self.progress.upper))
+            self.tell("MIP")
             if self.progress.gap <= self.gap:
                 return Status.OPTIMAL
 

@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from optimizer.backends.base import RawResult, SolveOptions, Status, capture_fd_output
+from optimizer.engine.progress import report
 from optimizer.engine.restrict import restrict
 from optimizer.model.lp import LinearProgram
 
@@ -138,6 +139,8 @@ def solve_colgen(lp: LinearProgram, options: SolveOptions, solve: LpSolve) -> Ra
             break
         active[enter] = True
         stats.added += len(enter)
+        report(f"column generation round {stats.rounds}: objective {objective:.7g}, "
+               f"{len(enter):,} columns priced in")
         master.add(enter)
     full = np.zeros(lp.n_vars)
     full[master.columns] = x

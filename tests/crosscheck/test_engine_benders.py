@@ -175,6 +175,24 @@ def test_ctrl_c_during_benders_raises_and_reports_nothing() -> None:
         timer.cancel()
 
 
+def test_benders_reports_its_bounds_each_round_to_whoever_listens() -> None:
+    """The CLI's spinner registers with ``engine.progress.reporting``; each round's line gives
+    the bound, the best value and the gap, the last one the optimum."""
+    from optimizer.engine.progress import reporting
+
+    lp = build_lp(next(s for s in BUILD_SEEDS if benders.applies(build_lp(s, True))), True)
+    lines: list[str] = []
+    with reporting(lines.append):
+        raw = engine.solve(lp, EXACT)
+    assert any(line.startswith("Benders LP round 1:") for line in lines)
+    last = lines[-1]
+    assert last.startswith("Benders MIP round")
+    assert f"best {raw.objective:.7g}" in last
+    assert "gap" in last
+    engine.solve(lp, EXACT)  # outside the block: nobody listens, nothing fails
+    assert lines[-1] == last
+
+
 def test_a_build_that_leaves_demand_unserved_is_cut_off_by_a_feasibility_cut() -> None:
     """By hand: two candidate sites (100 a year each to open), 10 MW of demand that must be
     served, 1 and 2 a MW at sites 1 and 2, each at most 10 MW and only if open. Optimum: open
