@@ -66,9 +66,12 @@ def _document(instance: Instance, set: Sequence[str],  # noqa: A002
 def solve(instance: Instance = None, *, solver: str = "auto", backend: str = "ortools",
           strategy: str = "auto", time_limit: float | None = None, gap: float | None = None,
           threads: int | None = None, set: Sequence[str] = (),  # noqa: A002
-          scenarios: Sequence[str] = (), measures: bool = True) -> Result:
+          scenarios: Sequence[str] = (), measures: bool = True, workers: int | None = None,
+          dask: str | None = None) -> Result:
     """Solve an instance; ``measures`` (a version-2 plan with scenarios or contingencies,
-    on by default): also the cost of resilience, EVPI and VSS, each plan solved. Raises
+    on by default): also the cost of resilience, EVPI and VSS, each plan solved.
+    ``workers``: processes for the period LPs or the Benders subproblem's parts; ``dask``:
+    those parts on a Dask scheduler (``tcp://host:8786``, or ``local``). Raises
     :class:`InstanceError` for bad input, :class:`UsageError` for bad options; a problem
     without a solution is a Result whose ``status`` says so."""
     from optimizer.engine import STRATEGIES
@@ -76,7 +79,8 @@ def solve(instance: Instance = None, *, solver: str = "auto", backend: str = "or
     if strategy not in STRATEGIES:
         raise UsageError(f"strategy must be one of {', '.join(STRATEGIES)}, not {strategy!r}")
     options = SolveOptions(backend=backend, solver=solver, strategy=strategy,
-                           time_limit=time_limit, gap=gap, threads=threads)
+                           time_limit=time_limit, gap=gap, threads=threads, workers=workers,
+                           dask=dask)
     run = solve_document(_document(instance, set, scenarios), options)
     if measures and run.plan is not None:
         from optimizer.planning import solve_measures

@@ -40,9 +40,11 @@ class SolveOptions:
     threads: int | None = None
     log: bool = False  # also show the solver log on stderr (it is always kept in the log file)
     decompose: bool = True  # solve one LP per period when no constraint couples periods
-    workers: int | None = None  # processes for the period LPs; None: the cores, if it pays
+    workers: int | None = None  # processes for the period LPs or Benders's subproblem parts;
+    # None: the cores, if it pays
     prune: bool = True  # remove arcs no optimal solution needs (optimizer.presolve; exact)
-    strategy: str = "auto"  # optimizer.engine: auto, monolithic, colgen
+    strategy: str = "auto"  # optimizer.engine: auto, monolithic, colgen, benders
+    dask: str | None = None  # Benders's subproblem parts on this Dask scheduler (or "local")
 
 
 class NoticeKind(StrEnum):

@@ -179,8 +179,13 @@ ThreadsOption = Annotated[int | None, typer.Option(
     min=1, help=f"Solver threads (1 to {MAX_THREADS}).")]
 PeriodJobsOption = Annotated[int | None, typer.Option(
     "--jobs", "-j", min=1,
-    help="Worker processes for the period LPs (default: one per core when the LP has "
-         "100,000 variables or more; 1: solve them in this process; at most 4 per core).")]
+    help="Worker processes for the period LPs, or for the Benders subproblem's parts "
+         "(default: one per core when the LP has 100,000 variables or more; 1: solve them in "
+         "this process; at most 4 per core).")]
+SolveDaskOption = Annotated[str | None, typer.Option(
+    "--dask", metavar="ADDRESS", help="With --strategy benders: solve the subproblem's parts "
+    "on a Dask scheduler (tcp://host:8786), or 'local' for a local cluster of 2 worker "
+    "processes. Needs eastwest\\[dask].", show_default=False)]
 JsonOption = Annotated[str | None, typer.Option(
     "--json", metavar="PATH", help="Write the solution JSON to PATH ('-': stdout).")]
 CsvOption = Annotated[str | None, typer.Option("--csv", metavar="DIR",
@@ -281,7 +286,7 @@ QuietOption = Annotated[bool, typer.Option("-q", "--quiet", help="No tables on t
 CLI_FLAGS = {
     "backend": "--backend", "solver": "--solver", "time_limit": "--time-limit", "gap": "--gap",
     "threads": "--threads", "log": "--log", "decompose": "--decompose", "workers": "--jobs",
-    "prune": "--prune", "strategy": "--strategy",
+    "prune": "--prune", "strategy": "--strategy", "dask": "--dask",
 }
 
 

@@ -36,6 +36,7 @@ from optimizer.cli.common import (
     ScenarioOption,
     SensitivityOption,
     SetOption,
+    SolveDaskOption,
     SolvePlotsOption,
     SolveQuietOption,
     SolverOption,
@@ -92,6 +93,7 @@ def solve(
     gap: GapOption = None,
     threads: ThreadsOption = None,
     jobs: PeriodJobsOption = None,
+    dask: SolveDaskOption = None,
     json_out: JsonOption = None,
     csv_dir: CsvOption = None,
     report: ReportOption = None,
@@ -113,7 +115,7 @@ def solve(
     setup_logging(-1 if quiet else (1 if verbose else 0))
     options = SolveOptions(backend=backend, solver=solver, time_limit=time_limit, gap=gap,
                            threads=threads, log=log, decompose=decompose, workers=jobs,
-                           prune=prune, strategy=strategy)
+                           prune=prune, strategy=strategy, dask=dask)
     check_options(options, [] if strategy in STRATEGIES else [
         f"--strategy must be one of {', '.join(STRATEGIES)}, not {strategy!r}"])
     check_html(html)

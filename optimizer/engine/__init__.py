@@ -111,4 +111,8 @@ def solve(lp: LinearProgram, options: SolveOptions) -> RawResult:
     if options.strategy == "auto" and strategy != "monolithic":
         result.notices.append(Notice("strategy", options.strategy,
                                      f"{strategy}, because {why}", NoticeKind.CHOSEN))
+    if options.dask is not None and strategy != "benders":
+        result.notices.append(Notice("dask", options.dask, f"has no effect: it sends the "
+                                     f"Benders strategy's subproblems, and {strategy} ran",
+                                     NoticeKind.NO_EFFECT))
     return result

@@ -33,10 +33,19 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from optimizer.backends.base import RawResult, SolveOptions, Status
+from optimizer.backends.base import (
+    Notice,
+    NoticeKind,
+    RawResult,
+    SolveOptions,
+    Status,
+    available_cores,
+)
 from optimizer.engine.master import Master
 from optimizer.engine.progress import report
-from optimizer.engine.subproblem import Evaluation, Subproblem, split
+from optimizer.engine.subproblem import Evaluation, Split, Subproblem, split
+from optimizer.engine.workers import DaskPool, Pool, Processes, WorkerLost
+from optimizer.errors import UsageError
 from optimizer.model.lp import LinearProgram
 
 BUILD_BLOCKS = ("open", "build")
@@ -46,6 +55,9 @@ ROOT_TOL = 1e-6
 """Phase 1 stops when the relaxation's bound is this close (relative) to its best point."""
 MAX_ROOT = 400
 SAVED_EVALS = 6
+PARALLEL_MIN_VARS = 100_000
+"""Below this the subproblem's parts are solved in this process unless workers are asked for:
+starting processes and sending the parts costs more than the LPs."""
 """Besides the master's optimum, up to this many of the improving builds HiGHS found on its
 way are evaluated each MIP round: more cuts a round, fewer rounds (12 instead of 29 on capa1)."""
 
@@ -89,6 +101,7 @@ class Incumbent:
     y: np.ndarray | None = None
     x: np.ndarray | None = None
     duals: np.ndarray | None = None
+    z: np.ndarray | None = None  # (groups,) its parts' costs
 
 
 class _Run:
@@ -96,7 +109,20 @@ class _Run:
 
     def __init__(self, lp: LinearProgram, options: SolveOptions) -> None:
         self.lp, self.s = lp, split(lp)
-        self.sub, self.master = Subproblem(lp, self.s), Master(lp, self.s)
+        pool, where = _pool(lp, self.s, options)
+        try:
+            self.sub = Subproblem(lp, self.s, pool, **where)
+        except ImportError:
+            raise UsageError("dask needs Dask: pip install 'eastwest[dask]'", Notice(
+                "dask", options.dask, "needs Dask: pip install 'eastwest[dask]'",
+                NoticeKind.REFUSED)) from None
+        except OSError as exc:
+            raise UsageError(f"cannot reach the Dask scheduler at {options.dask}: {exc}",
+                             Notice("dask", options.dask, f"cannot reach the Dask scheduler: "
+                                    f"{exc}", NoticeKind.REFUSED)) from None
+        self.master = Master(lp, self.s)
+        self.fallback = ""
+        self.trouble = ""
         self.f = lp.c[self.s.yi]
         self.progress, self.best = Progress(), Incumbent()
         self.start = time.perf_counter()
@@ -111,6 +137,11 @@ class _Run:
         t0 = time.perf_counter()
         try:
             return self._evaluate(y)
+        except WorkerLost as exc:  # go on in this process: the cuts so far stay valid
+            self.sub.close()
+            self.fallback = f" (the workers failed: {exc}; solved here)"
+            self.sub = Subproblem(self.lp, self.s)
+            return self._evaluate(y)
         finally:
             self.progress.sub_s += time.perf_counter() - t0
 
@@ -120,22 +151,23 @@ class _Run:
             if isinstance(ev, Status):
                 return ev
             self.master.add_cuts(ev, y)
-            if not (ev.optimality and ev.stretched and _integral(y)):
+            if not (ev.complete and not ev.feasible and _integral(y)):
                 break
             # a build that stretches a row: infeasible (cut it off for good), or the penalty
             # is too low for it to be exact here (raise it: the cuts so far stay valid)
-            cut = self.sub.feasibility_cut(y, self.deadline)
+            assert ev.stretched is not None
+            cut = self.sub.elastic_cuts(y, self.deadline, np.flatnonzero(ev.stretched))
             if isinstance(cut, Status):
                 return cut
-            if cut.z[0] > self.sub.stretch_tol:
+            if len(cut.feas_z):
                 self.master.add_cuts(cut, y)
                 return ev
             if not self.sub.raise_penalty():
                 return Status.ERROR
-        if ev.optimality and not ev.stretched and _integral(y):
+        if ev.feasible and _integral(y):
             value = float(self.f @ y + ev.z.sum())
             if value < self.best.value:
-                self.best = Incumbent(value, np.round(y), ev.x, ev.duals)
+                self.best = Incumbent(value, np.round(y), ev.x, ev.duals, ev.z)
                 self.progress.upper = value
         return ev
 
@@ -159,7 +191,7 @@ class _Run:
         ev = self.evaluate(core)
         if isinstance(ev, Status):
             return ev
-        upper = float(self.f @ core + ev.z.sum()) if ev.optimality else np.inf
+        upper = float(self.f @ core + ev.z.sum()) if ev.complete else np.inf
         while self.progress.rounds_lp < MAX_ROOT:
             status, ym, lower, _ = self.run_master()
             if status is not Status.OPTIMAL:
@@ -173,7 +205,7 @@ class _Run:
             ev = self.evaluate(point)
             if isinstance(ev, Status):
                 return ev
-            if ev.optimality:
+            if ev.complete:
                 upper = min(upper, float(self.f @ point + ev.z.sum()))
             core = 0.5 * (core + ym)
         self.root = (ym, self.master.reduced_costs(), lower)
@@ -182,12 +214,23 @@ class _Run:
     def branch(self) -> Status:
         """Phase 2: the master as a MIP, each solution evaluated, until the gap closes."""
         self.master.integer(self.gap / 4)
+        seen: set[bytes] = set()
         while True:
+            if self.best.y is not None and self.best.z is not None:
+                self.master.start_from(self.best.y, self.best.z)
             status, ym, _, bound = self.run_master()
             if status is not Status.OPTIMAL:
                 return status
             self.progress.rounds_mip += 1
             self.progress.lower = max(self.progress.lower, bound)
+            key = np.round(ym).tobytes()
+            if key in seen:  # its cuts are in: the bound has met it, or numerical trouble
+                self.tell("MIP")
+                if self.progress.gap <= self.gap:
+                    return Status.OPTIMAL
+                self.trouble = "the master came back to a build it had evaluated"
+                return Status.FEASIBLE
+            seen.add(key)
             before = self.best.value
             ev = self.evaluate(np.round(ym))
             if isinstance(ev, Status):
@@ -205,6 +248,19 @@ class _Run:
                 return Status.OPTIMAL
 
 
+def _pool(lp: LinearProgram, s: Split, options: SolveOptions) -> tuple[type[Pool],
+                                                                       dict[str, object]]:
+    """Where the subproblem's parts are solved: on Dask if asked, else in ``workers``
+    processes (default: one a core for an LP of :data:`PARALLEL_MIN_VARS` or more), else here."""
+    if options.dask is not None:
+        return DaskPool, {"address": options.dask}
+    wanted = options.workers
+    if wanted is None:
+        wanted = available_cores() if lp.n_vars >= PARALLEL_MIN_VARS else 1
+    wanted = min(wanted, s.groups)
+    return (Processes, {"n": wanted}) if wanted > 1 else (Pool, {})
+
+
 def _integral(y: np.ndarray) -> bool:
     return bool(np.all(np.abs(y - np.round(y)) <= 1e-9))
 
@@ -212,7 +268,10 @@ def _integral(y: np.ndarray) -> bool:
 def solve_benders(lp: LinearProgram, options: SolveOptions) -> RawResult:
     """``lp`` (a MIP for which :func:`applies`) solved by Benders decomposition to the gap."""
     run = _Run(lp, options)
-    status = run.relaxation() or run.branch()
+    try:
+        status = run.relaxation() or run.branch()
+    finally:
+        run.sub.close()
     p, best = run.progress, run.best
     solve_s = time.perf_counter() - run.start
     if best.y is None or best.x is None:
@@ -222,7 +281,8 @@ def solve_benders(lp: LinearProgram, options: SolveOptions) -> RawResult:
     x = np.zeros(lp.n_vars)
     x[run.s.yi], x[run.s.xi] = best.y, best.x
     note = (f"Benders: {p.rounds_lp} LP and {p.rounds_mip} MIP master rounds (highspy), "
-            f"{run.master.cuts:,} cuts over {run.s.groups} subproblem part(s), "
+            f"{run.master.cuts:,} cuts over {run.s.groups} subproblem part(s) solved "
+            f"{run.sub.pool.where}{run.fallback}, "
             f"{run.sub.solves} subproblem LPs, {run.sub.feasibility_cuts} feasibility cuts, "
             f"{run.fixed} builds fixed by reduced cost, stretch penalty raised "
             f"{run.sub.raised} times; "
@@ -236,5 +296,5 @@ def solve_benders(lp: LinearProgram, options: SolveOptions) -> RawResult:
                      objective=float(lp.c @ x), bound=p.lower, solve_s=solve_s,
                      duals_from="Benders subproblem (highspy), integers fixed", notes=[note],
                      message="" if final is Status.OPTIMAL else
-                     f"Benders stopped ({status.value}) at gap {p.gap:.2e}")
+                     f"Benders stopped ({run.trouble or status.value}) at gap {p.gap:.2e}")
 

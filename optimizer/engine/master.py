@@ -6,9 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
 
 from optimizer.backends.base import Status, capture_fd_output
-from optimizer.engine.subproblem import Evaluation, Split, run_highs
+from optimizer.engine.parts import run_highs, seconds_left
+from optimizer.engine.subproblem import Evaluation, Split
 from optimizer.model.lp import LinearProgram
 
 MASTER_UNIT = 1e6
@@ -56,21 +58,31 @@ class Master:
                   A.indptr[:-1].astype(np.int32), A.indices.astype(np.int32),
                   A.data.astype(np.float64))
         self.cuts = 0
+        self.started = False  # the next solve starts from a given build (start_from)
 
     def add_cuts(self, ev: Evaluation, y: np.ndarray) -> None:
-        """One cut per part: ``theta_g - grad_g y >= z_g - grad_g y0`` (a feasibility cut:
-        ``- grad y >= w - grad y0``, no theta)."""
-        for g in range(len(ev.z)):
-            grad = ev.grad[g]
-            nz = np.flatnonzero(np.abs(grad) > 1e-12 * max(1.0, np.abs(grad).max()))
-            idx, val = nz, -grad[nz]
-            rhs = float(ev.z[g] - grad @ y) / self.scale
-            val = val / self.scale
-            if ev.optimality:
-                idx, val = np.append(nz, self.ny + g), np.append(val, 1.0)
-            self.h.addRow(rhs, self.inf, len(idx), idx.astype(np.int32),
-                          val.astype(np.float64))
-            self.cuts += 1
+        """One cut per part with an optimum: ``theta_g - grad_g y >= z_g - grad_g y0``; one
+        per feasibility cut: ``- grad y >= w - grad y0`` (no theta)."""
+        parts = np.flatnonzero(ev.cut)
+        grad = np.vstack([ev.grad[parts], ev.feas_grad.reshape(-1, self.ny)])
+        rhs = (np.concatenate([ev.z[parts], ev.feas_z]) - grad @ y) / self.scale
+        if not len(rhs):
+            return
+        size = np.abs(grad).max(axis=1, initial=0.0)
+        keep = np.abs(grad) > 1e-12 * np.maximum(1.0, size)[:, None]
+        rows, cols = np.nonzero(keep)
+        vals = -grad[rows, cols] / self.scale
+        theta = np.concatenate([self.ny + parts, np.full(len(ev.feas_z), -1)])
+        has = theta >= 0
+        rows = np.concatenate([rows, np.flatnonzero(has)])
+        cols = np.concatenate([cols, theta[has]])
+        vals = np.concatenate([vals, np.ones(int(has.sum()))])
+        A = sp.csr_matrix((vals, (rows, cols)), shape=(len(rhs), self.ny + self.groups))
+        A.sort_indices()
+        self.h.addRows(len(rhs), rhs.astype(np.float64), np.full(len(rhs), self.inf), A.nnz,
+                       A.indptr[:-1].astype(np.int32), A.indices.astype(np.int32),
+                       A.data.astype(np.float64))
+        self.cuts += len(rhs)
 
     def reduced_costs(self) -> np.ndarray:
         return np.asarray(self.h.getSolution().col_dual, dtype=float)[:self.ny] * self.scale
@@ -106,6 +118,15 @@ class Master:
         self.h.setOptionValue("mip_rel_gap", gap)
         self.h.setOptionValue("mip_improving_solution_save", True)
 
+    def start_from(self, y: np.ndarray, z: np.ndarray) -> None:
+        """The next MIP solve starts from the build ``y`` whose parts cost ``z``: a feasible
+        point of the master (every cut is below ``z`` at ``y``), so HiGHS prunes by its
+        value from the first node."""
+        value = np.concatenate([y, z / self.scale])
+        self.h.setSolution(len(value), np.arange(len(value), dtype=np.int32),
+                           value.astype(np.float64))
+        self.started = True
+
     def saved(self) -> list[np.ndarray]:
         """The improving builds the last MIP solve found on its way (HiGHS keeps them)."""
         return [np.asarray(sol.col_value, dtype=float)[:self.ny]
@@ -113,10 +134,13 @@ class Master:
 
     def run(self, deadline: float | None) -> tuple[Status, np.ndarray, float, float]:
         """(status, y, objective, proven bound)."""
-        status = run_highs(self.h, deadline)
-        if status is Status.ERROR:  # simplex lost its way among the cuts: once more, cold
+        status = run_highs(self.h, seconds_left(deadline))
+        if status is Status.ERROR or (status is Status.OPTIMAL and self._stale()):
+            # simplex lost its way among the cuts, or the MIP answered with its start (HiGHS
+            # 1.16 can report a better optimum yet return the start's values): once more, cold
             self.h.clearSolver()
-            status = run_highs(self.h, deadline)
+            status = run_highs(self.h, seconds_left(deadline))
+        self.started = False
         if status is not Status.OPTIMAL:
             return status, np.zeros(self.ny), np.nan, np.nan
         info: Any = self.h.getInfo()
@@ -125,3 +149,12 @@ class Master:
         objective = float(info.objective_function_value) * self.scale
         bound = float(bound) * self.scale if np.isfinite(bound) else objective
         return status, value, objective, bound
+
+    def _stale(self) -> bool:
+        """After a start: the values returned are not worth the objective reported."""
+        if not self.started:
+            return False
+        reported = float(self.h.getInfo().objective_function_value)
+        value = np.asarray(self.h.getSolution().col_value, dtype=float)
+        worth = float(np.asarray(self.h.getLp().col_cost_, dtype=float) @ value)
+        return abs(worth - reported) > 1e-7 * max(1.0, abs(reported))

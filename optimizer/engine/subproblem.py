@@ -1,26 +1,32 @@
 """Benders decomposition's subproblem (:mod:`optimizer.engine.benders`): the operating LP at a
 given build, split into independent parts, and the cuts it gives.
 
+The parts are the connected components of the LP over its continuous columns (periods, cases),
+packed into at most :data:`MAX_CUT_GROUPS`; each is its own LP (:mod:`~optimizer.engine.parts`),
+solved in this process, in worker processes or on Dask (:mod:`~optimizer.engine.workers`), and
+gives its own cut (multi-cut).
+
 Rows with one continuous entry (``x <= d * open``: the valid inequalities) become column bounds
 of the subproblem (100,000 rows fewer on OR-Library's capa) and their duals are read from the
 reduced costs. Every other row may stretch at a cost of :data:`PENALTY` times the dearest cost,
 so that the subproblem has an optimum at every build (a first build can break a utilisation
 floor): ``z_M(y) <= z(y)`` is what the optimality cuts bound, valid all the same. A build that
-stretches a row is not an incumbent; the elastic LP (rows stretching at a cost of 1, nothing
-else costing) cuts it off for good: ``0 >= w(y0) - pi^T A_y (y - y0)``.
+stretches a row is not an incumbent; the elastic LP of each part that stretched (rows
+stretching at a cost of 1, nothing else costing) cuts it off for good:
+``0 >= w(y0) - pi^T A_y (y - y0)``.
 """
 
 from __future__ import annotations
 
-import time
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.sparse as sp
 
-from optimizer.backends.base import Status, capture_fd_output
-from optimizer.engine.restrict import restrict
+from optimizer.backends.base import Status
+from optimizer.engine.parts import PartData, PartOut, seconds_left
+from optimizer.engine.workers import Pool
 from optimizer.model.lp import LinearProgram
 
 MAX_CUT_GROUPS = 64
@@ -29,6 +35,9 @@ PENALTY = 1.0
 """The cost of stretching a subproblem row, times the dearest cost of the LP (raised tenfold
 where it proves too low at a build, up to :data:`MAX_PENALTY`)."""
 MAX_PENALTY = 1e8
+SMALL_PART = 0.01
+"""A component with fewer columns and rows than this share of the largest has no ``theta``
+of its own: it joins a part (generated plans have dozens of 1-column components)."""
 
 
 @dataclass
@@ -71,194 +80,156 @@ def split(lp: LinearProgram) -> Split:
 
 
 def _parts(Ax: sp.csr_matrix, n: int) -> tuple[np.ndarray, np.ndarray, int]:
-    """(group of each row, of each column, how many): the connected components of the
-    bipartite row-column graph, folded into at most :data:`MAX_CUT_GROUPS`."""
+    """(part of each row, of each column, how many): the connected components of the
+    bipartite row-column graph, one part each for up to :data:`MAX_CUT_GROUPS` of the large
+    ones (at least :data:`SMALL_PART` of the largest), the rest dealt among them (largest
+    first, back and forth, so that the parts stay about even)."""
     from scipy.sparse.csgraph import connected_components  # at use: the CLI starts faster
 
     m = Ax.shape[0]
     graph = sp.bmat([[None, Ax], [Ax.T, None]], format="csr")
     count, label = connected_components(graph, directed=False)
-    # a column in no row is a component of its own: give it the group of nothing (0)
-    label = label % MAX_CUT_GROUPS if count > MAX_CUT_GROUPS else label
-    _, label = np.unique(label, return_inverse=True)
-    return label[:m], label[m:m + n], int(label.max(initial=0)) + 1
+    size = np.bincount(label, minlength=count)
+    large = int((size >= SMALL_PART * size.max(initial=0)).sum())
+    groups = max(1, min(MAX_CUT_GROUPS, large))
+    order = np.argsort(-size, kind="stable")
+    rank = np.empty(count, dtype=np.int64)
+    rank[order] = np.arange(count)
+    lap, pos = np.divmod(rank, groups)
+    part = np.where(lap % 2 == 0, pos, groups - 1 - pos)[label]
+    return part[:m], part[m:m + n], groups
 
 
 @dataclass
 class Evaluation:
-    optimality: bool  # an optimality cut per part (else one feasibility cut)
-    z: np.ndarray  # (groups,) each part's cost; the elastic LP's (one) for a feasibility cut
+    """The subproblem at one build: an optimality cut per part that has an optimum, a
+    feasibility cut per part that has none (or, from :meth:`Subproblem.elastic_cuts`, per
+    part whose rows stretched)."""
+
+    z: np.ndarray  # (groups,) each part's cost (stretches at the penalty included)
     grad: np.ndarray  # (groups, y) each part's subgradient in y
-    stretched: bool = False  # some row stretched: the build is not feasible
-    x: np.ndarray | None = None  # the subproblem's columns
+    cut: np.ndarray  # (groups,) bool: the part has an optimum, so an optimality cut
+    feas_z: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (k,) elastic optima w
+    feas_grad: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))  # (k, y)
+    stretched: np.ndarray | None = None  # (groups,) bool: the part stretched a row
+    x: np.ndarray | None = None  # the subproblem's columns, where every part has an optimum
     duals: np.ndarray | None = None  # (rows of the LP,) d objective / d row bound
 
+    @property
+    def complete(self) -> bool:
+        """Every part has an optimum: ``z.sum()`` bounds the (penalised) subproblem."""
+        return bool(self.cut.all())
 
-def with_slacks(sub: LinearProgram, x_cost: np.ndarray, slack_cost: float) -> LinearProgram:
-    """``sub`` with two slack columns per row (``+s`` and ``-s``, at ``slack_cost`` each),
-    its own columns at ``x_cost``: every row may stretch."""
-    m, n = sub.n_rows, sub.n_vars
-    eye = sp.identity(m, format="csr")
-    return LinearProgram(
-        c=np.concatenate([x_cost, np.full(2 * m, slack_cost)]),
-        A=sp.hstack([sub.A, eye, -eye], format="csr"), row_lb=sub.row_lb, row_ub=sub.row_ub,
-        col_lb=np.concatenate([sub.col_lb, np.zeros(2 * m)]),
-        col_ub=np.concatenate([sub.col_ub, np.full(2 * m, np.inf)]),
-        integer=np.zeros(n + 2 * m, dtype=bool), variables={}, rows={},
-        cost_matrix=sp.csr_matrix((1, n + 2 * m)))
+    @property
+    def feasible(self) -> bool:
+        """Complete, and no row stretched: the build is feasible and ``z`` its cost."""
+        return self.complete and self.stretched is not None and not self.stretched.any()
+
+
+def part_data(lp: LinearProgram, s: Split, A_sub: sp.csr_matrix, g: int,
+              penalty: float) -> PartData:
+    """Part ``g`` of the subproblem (``A_sub``: the sub rows over the continuous columns),
+    ready to travel."""
+    cols = np.flatnonzero(s.col_group == g)
+    rows = np.flatnonzero(s.row_group == g)
+    A = A_sub[rows][:, cols].tocsr()
+    bsel = np.flatnonzero(s.col_group[s.bound_col] == g)
+    local = np.full(len(s.xi), -1, dtype=np.int64)
+    local[cols] = np.arange(len(cols))
+    br = s.bound_rows[bsel]
+    return PartData(
+        c=lp.c[s.xi[cols]], A=A, row_lb=lp.row_lb[s.sub_rows[rows]],
+        row_ub=lp.row_ub[s.sub_rows[rows]], col_lb=lp.col_lb[s.xi[cols]],
+        col_ub=lp.col_ub[s.xi[cols]], Ay=s.Ay_sub[rows].tocsr(),
+        bound_col=local[s.bound_col[bsel]], bound_coef=s.bound_coef[bsel],
+        bound_lb=lp.row_lb[br], bound_ub=lp.row_ub[br], Ay_bound=s.Ay_bound[bsel].tocsr(),
+        penalty=penalty)
 
 
 class Subproblem:
-    """The operating LP at a given build: one highspy model, bounds changed between solves."""
+    """The operating LP at a given build, its parts solved by a :class:`~.workers.Pool`."""
 
-    def __init__(self, lp: LinearProgram, s: Split) -> None:
-        import highspy
-
-        from optimizer.backends.highs_warm import highs_lp
-
-        self.lp, self.s, self.inf = lp, s, highspy.kHighsInf
-        keep_cols = ~lp.integer
-        keep_rows = np.zeros(lp.n_rows, dtype=bool)
-        keep_rows[s.sub_rows] = True
-        sub, _, _ = restrict(lp, keep_cols, keep_rows)
-        self.c = lp.c[s.xi]
-        self.penalty = PENALTY * max(1.0, float(np.abs(self.c).max(initial=0.0)))
-        with capture_fd_output():
-            self.h: Any = highspy.Highs()
-        self.h.setOptionValue("output_flag", False)
-        self.h.passModel(highs_lp(with_slacks(sub, self.c, self.penalty)))
-        finite = np.abs(np.concatenate([sub.row_lb, sub.row_ub]))
+    def __init__(self, lp: LinearProgram, s: Split, pool: type[Pool] | None = None,
+                 **where: object) -> None:
+        self.lp, self.s = lp, s
+        c = lp.c[s.xi]
+        self.base = max(1.0, float(np.abs(c).max(initial=0.0)))
+        self.penalty = PENALTY * self.base
+        A_sub = lp.A.tocsr()[s.sub_rows][:, s.xi].tocsr()
+        datas = [part_data(lp, s, A_sub, g, self.penalty) for g in range(s.groups)]
+        self.cols = [np.flatnonzero(s.col_group == g) for g in range(s.groups)]
+        self.rows = [np.flatnonzero(s.row_group == g) for g in range(s.groups)]
+        self.brows = [np.flatnonzero(s.col_group[s.bound_col] == g) for g in range(s.groups)]
+        self.pool = (pool or Pool)(datas, **where)
+        finite = np.abs(np.concatenate([lp.row_lb[s.sub_rows], lp.row_ub[s.sub_rows]]))
         self.stretch_tol = 1e-6 * (1.0 + float(finite[np.isfinite(finite)].max(initial=0.0)))
-        self.lb0, self.ub0 = lp.row_lb[s.sub_rows], lp.row_ub[s.sub_rows]
-        self.blb, self.bub = lp.row_lb[s.bound_rows], lp.row_ub[s.bound_rows]
-        self.clb0, self.cub0 = lp.col_lb[s.xi], lp.col_ub[s.xi]
-        self.row_idx = np.arange(len(s.sub_rows), dtype=np.int32)
-        self.bound_idx = s.bound_col.astype(np.int32)
-        self.group_rows = sp.csr_matrix(
-            (np.ones(len(s.sub_rows)), (s.row_group, np.arange(len(s.sub_rows)))),
-            shape=(s.groups, len(s.sub_rows)))
-        self.group_bounds = sp.csr_matrix(
-            (np.ones(len(s.bound_rows)), (s.col_group[s.bound_col],
-                                          np.arange(len(s.bound_rows)))),
-            shape=(s.groups, len(s.bound_rows)))
-        self.elastic: Any = None
+        self.all = list(range(s.groups))
         self.solves = 0
         self.feasibility_cuts = 0
         self.raised = 0
+
+    def close(self) -> None:
+        self.pool.close()
 
     def raise_penalty(self) -> bool:
         """Ten times the cost of stretching a row (where the elastic LP found the build
         feasible yet the subproblem stretched a row: the penalty was too low to be exact);
         False once it is beyond :data:`MAX_PENALTY` times the dearest cost."""
-        base = max(1.0, float(np.abs(self.c).max(initial=0.0)))
-        if self.penalty * 10 > MAX_PENALTY * base:
+        if self.penalty * 10 > MAX_PENALTY * self.base:
             return False
         self.penalty *= 10
-        m = len(self.s.sub_rows)
-        start = len(self.s.xi)
-        idx = np.arange(start, start + 2 * m, dtype=np.int32)
-        self.h.changeColsCost(len(idx), idx, np.full(len(idx), self.penalty))
+        self.pool.call("set_penalty", self.all, self.penalty)
         self.raised += 1
         return True
 
-    def _finite(self, a: np.ndarray) -> np.ndarray:
-        return np.clip(a, -self.inf, self.inf)
-
     def evaluate(self, y: np.ndarray, deadline: float | None) -> Evaluation | Status:
-        """The subproblem at ``y``: its parts' costs and cuts, or a status where it stopped."""
-        s, h = self.s, self.h
-        shift = s.Ay_sub @ y
-        h.changeRowsBounds(len(self.row_idx), self.row_idx, self._finite(self.lb0 - shift),
-                           self._finite(self.ub0 - shift))
-        lo, hi, lo_on, hi_on = self._bounds(y)
-        if len(self.bound_idx):
-            h.changeColsBounds(len(self.bound_idx), self.bound_idx,
-                               self._finite(lo), self._finite(hi))
-        status = run_highs(h, deadline)
+        """The subproblem at ``y``: its parts' costs and cuts, or a status where one stopped
+        (a time limit, an error)."""
+        outs = self.pool.call("evaluate", self.all, y, seconds_left(deadline))
         self.solves += 1
-        if status is Status.INFEASIBLE:  # bounds that leave no room: the elastic LP says why
-            return self.feasibility_cut(y, deadline)
-        if status is not Status.OPTIMAL:
-            return status
-        sol: Any = h.getSolution()
-        n = len(s.xi)
-        value = np.asarray(sol.col_value, dtype=float)
-        x, slack = value[:n], value[n:].reshape(2, -1).sum(axis=0)
-        pi = np.asarray(sol.row_dual, dtype=float)
-        d = np.asarray(sol.col_dual, dtype=float)[s.bound_col]
-        a = s.bound_coef
-        # a bound row is tight where its column sits at the bound it sets: its dual is the
-        # column's reduced cost over the row's coefficient (d > 0 at a lower bound, < 0 upper)
-        pib = (np.where((d > 0) & lo_on, d / np.where(a == 0, 1, a), 0.0)
-               + np.where((d < 0) & hi_on, d / np.where(a == 0, 1, a), 0.0))
-        grad = -(self.group_rows @ sp.diags(pi) @ s.Ay_sub
-                 + self.group_bounds @ sp.diags(pib) @ s.Ay_bound).toarray()
-        z = (np.bincount(s.col_group, self.c * x, minlength=s.groups)
-             + np.bincount(s.row_group, self.penalty * slack, minlength=s.groups))
-        duals = np.zeros(self.lp.n_rows)
-        duals[s.sub_rows] = pi
-        duals[s.bound_rows] = pib
-        stretched = bool(slack.max(initial=0.0) > self.stretch_tol)
-        return Evaluation(True, z, grad, stretched, x, duals)
+        bad = [o.status for o in outs if o.status not in (Status.OPTIMAL, Status.INFEASIBLE)]
+        if bad:
+            return bad[0]
+        ok = np.array([o.status is Status.OPTIMAL for o in outs])
+        ny, groups = len(y), self.s.groups
+        z, grad = np.zeros(groups), np.zeros((groups, ny))
+        for g in np.flatnonzero(ok):
+            z[g], grad[g] = outs[g].z, outs[g].grad
+        ev = Evaluation(z, grad, ok, stretched=np.array(
+            [o.stretched > self.stretch_tol for o in outs]))
+        if not ok.all():  # bounds that leave no room: the elastic LP says why
+            cut = self.elastic_cuts(y, deadline, np.flatnonzero(~ok))
+            if isinstance(cut, Status):
+                return cut
+            ev.feas_z, ev.feas_grad = cut.feas_z, cut.feas_grad
+            return ev
+        ev.x, ev.duals = self._assemble(outs)
+        return ev
 
-    def _bounds(self, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """The bounded columns' bounds at ``y`` and which of them a bound row sets."""
+    def _assemble(self, outs: Sequence[PartOut]) -> tuple[np.ndarray, np.ndarray]:
         s = self.s
-        col = s.bound_col
-        shift = s.Ay_bound @ y
-        a = s.bound_coef
-        lo_r, hi_r = (self.blb - shift) / a, (self.bub - shift) / a
-        lo_r, hi_r = np.where(a > 0, lo_r, hi_r), np.where(a > 0, hi_r, lo_r)
-        lo_on, hi_on = lo_r >= self.clb0[col], hi_r <= self.cub0[col]
-        lo = np.maximum(self.clb0[col], lo_r)
-        hi = np.minimum(self.cub0[col], hi_r)
-        # a bound row that leaves no room (lo > hi) makes the LP infeasible: HiGHS says so
-        return lo, hi, lo_on, hi_on
+        x, duals = np.zeros(len(s.xi)), np.zeros(self.lp.n_rows)
+        for g, o in enumerate(outs):
+            assert o.x is not None
+            assert o.pi is not None
+            assert o.pib is not None
+            x[self.cols[g]] = o.x
+            duals[s.sub_rows[self.rows[g]]] = o.pi
+            duals[s.bound_rows[self.brows[g]]] = o.pib
+        return x, duals
 
-    def feasibility_cut(self, y: np.ndarray, deadline: float | None) -> Evaluation | Status:
-        """The elastic LP at ``y``: every row of the subproblem (bound rows included) may
-        stretch at a cost of 1 per unit; its optimum ``w(y) > 0`` and duals cut ``y`` off."""
-        import highspy
-
-        from optimizer.backends.highs_warm import highs_lp
-
-        lp, s = self.lp, self.s
-        rows = np.sort(np.concatenate([s.sub_rows, s.bound_rows]))
-        if self.elastic is None:
-            keep_rows = np.zeros(lp.n_rows, dtype=bool)
-            keep_rows[rows] = True
-            sub, _, _ = restrict(lp, ~lp.integer, keep_rows)
-            elastic = with_slacks(sub, np.zeros(sub.n_vars), 1.0)
-            with capture_fd_output():
-                self.elastic = highspy.Highs()
-            self.elastic.setOptionValue("output_flag", False)
-            self.elastic.passModel(highs_lp(elastic))
-            self.elastic_Ay = lp.A.tocsr()[rows][:, s.yi].tocsr()
-            self.elastic_lb, self.elastic_ub = lp.row_lb[rows], lp.row_ub[rows]
-        shift = self.elastic_Ay @ y
-        idx = np.arange(len(rows), dtype=np.int32)
-        self.elastic.changeRowsBounds(len(rows), idx, self._finite(self.elastic_lb - shift),
-                                      self._finite(self.elastic_ub - shift))
-        status = run_highs(self.elastic, deadline)
-        if status is not Status.OPTIMAL:
-            return status
-        self.feasibility_cuts += 1
-        pi = np.asarray(self.elastic.getSolution().row_dual, dtype=float)
-        w = float(self.elastic.getInfo().objective_function_value)
-        grad = -(self.elastic_Ay.T @ pi)
-        return Evaluation(False, np.array([w]), grad[None, :])
-
-
-def run_highs(h: Any, deadline: float | None) -> Status:
-    """Run a highspy model (interruptible, within the deadline); its status."""
-    from optimizer.backends.highs_warm import map_status, polling
-    from optimizer.backends.interrupts import interruptible
-
-    if deadline is not None:
-        left = deadline - time.perf_counter()
-        if left <= 0:
-            return Status.TIME_LIMIT
-        h.setOptionValue("time_limit", float(left))
-    with interruptible() as interrupt, polling(h, interrupt), capture_fd_output():
-        h.run()
-    return map_status(h.getModelStatus().name)
+    def elastic_cuts(self, y: np.ndarray, deadline: float | None,
+                         parts: Sequence[int] | np.ndarray) -> Evaluation | Status:
+        """The elastic LP of each part in ``parts`` at ``y``: a feasibility cut for each whose
+        optimum ``w`` is above the stretch tolerance (none: the build is feasible there)."""
+        which = [int(g) for g in parts]
+        outs = self.pool.call("feasibility", which, y, seconds_left(deadline))
+        bad = [o.status for o in outs if o.status is not Status.OPTIMAL]
+        if bad:
+            return bad[0]
+        cut = [o for o in outs if o.z > self.stretch_tol]
+        self.feasibility_cuts += len(cut)
+        groups = self.s.groups
+        return Evaluation(np.zeros(groups), np.zeros((groups, len(y))),
+                          np.zeros(groups, dtype=bool), np.array([o.z for o in cut]),
+                          np.array([o.grad for o in cut]).reshape(len(cut), len(y)))

@@ -5,15 +5,14 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import logging
 import multiprocessing
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from pathlib import Path
-from typing import Any
 
-from optimizer.backends.interrupts import ignore_sigint, sigint_ignored
+from optimizer.backends.interrupts import ignore_sigint
+from optimizer.engine.workers import DASK_TIMEOUT, connect_dask
 from optimizer.records.results import PointResult
 from optimizer.studies.cache import Cache
 from optimizer.studies.tasks import Task, failed, solve_task, solve_task_kept_warm
@@ -21,8 +20,6 @@ from optimizer.warm import WarmSolver
 from optimizer.warm import available as warm_available
 
 DASK_HINT = "--dask needs Dask: pip install 'eastwest[dask]'"
-DASK_TIMEOUT = 20.0
-"""Seconds to wait for a Dask scheduler to answer."""
 
 Finished = Iterator[tuple[Task, PointResult]]
 
@@ -127,21 +124,8 @@ class DaskRunner(Runner):
     not installed, OSError when the scheduler cannot be reached."""
 
     def __init__(self, address: str, timeout: float | None = None):
-        from dask.distributed import Client, LocalCluster
-
-        timeout = DASK_TIMEOUT if timeout is None else timeout
-        self._cluster: Any = None
-        if address == "local":
-            with sigint_ignored():  # its workers inherit it (see PoolRunner)
-                self._cluster = LocalCluster(n_workers=2, threads_per_worker=1,
-                                             processes=True, dashboard_address=":0",
-                                             silence_logs=logging.ERROR)
-            self.client: Any = Client(self._cluster, timeout=timeout)
-        else:
-            try:
-                self.client = Client(address, timeout=timeout)
-            except TimeoutError as exc:
-                raise OSError(f"no Dask scheduler answered at {address}: {exc}") from None
+        self.client, self._cluster = connect_dask(
+            address, DASK_TIMEOUT if timeout is None else timeout)
         self.description = f"dask {address}"
 
     def run(self, tasks: Sequence[Task], tick: Callable[[], None]) -> Finished:
