@@ -113,6 +113,32 @@ def test_the_references_epsilon_steps_by_hand() -> None:
     assert dearer.totals["water_m3"] == pytest.approx(10.0)
 
 
+def test_the_references_carbon_limit_by_hand() -> None:
+    """The same two sites as carbon: dirty (50 CNY/MWh, 1 t/MWh) and clean (80 CNY/MWh, 0 t),
+    two years of span 1 at a discount rate of 1 (D = 1 and 0.5). Least cost 500 + 250 = 750 CNY
+    at 20 t; the horizon's carbon at most 15 t: 5 of 2031's 10 t, the cheapest (15 CNY/t against
+    2030's 30), 750 + 75 = 825 CNY. (Carbon weighted by D instead would cost 30 CNY per weighted
+    t in either year, and 15 t would bind nothing.) A cap of 20/3 t a year on each case
+    (``policy.carbon_cap_t``) is another model: 750 + 100 + 50 = 900 CNY at 40/3 t."""
+    at = [30.0, 110.0]
+    data: dict[str, Any] = {
+        "version": 2, "periods": {"count": 1},
+        "regions": [{"id": "r", "location": at, "demand": {"k": 10}}],
+        "sites": [{"id": sid, "location": at, "capacity_mw": 10, "pue": 1.0, "price": price,
+                   "carbon_intensity": ci} for sid, price, ci in
+                  (("dirty", 50.0, 1.0), ("clean", 80.0, 0.0))],
+        "classes": [{"id": "k", "unmet_penalty": 1000}],
+        "planning": {"discount_rate": 1.0, "years": [{"id": "a", "year": 2030},
+                                                     {"id": "b", "year": 2031}]}}
+    plain = _ref(data)
+    assert (plain.objective, plain.totals["carbon_t"]) == pytest.approx((750.0, 20.0))
+    capped = _ref(data, limits={"carbon_t": 15.0})
+    assert (capped.objective, capped.totals["carbon_t"]) == pytest.approx((825.0, 15.0))
+    data["policy"] = {"carbon_cap_t": 20 / 3}
+    per_case = _ref(data)
+    assert (per_case.objective, per_case.totals["carbon_t"]) == pytest.approx((900.0, 40 / 3))
+
+
 @pytest.mark.parametrize("second", ["water", "carbon"])
 @pytest.mark.parametrize("lp", [False, True], ids=["mip", "lp"])
 @pytest.mark.parametrize("seed", SEEDS)
