@@ -188,3 +188,9 @@ class Base:
     @property
     def name(self) -> str:
         return self.document.instance.name or Path(self.file).stem
+
+    @property
+    def planned(self) -> bool:
+        """A plan (version 2 with ``planning``): its metrics are the horizon's expected totals
+        and its cost the discounted objective."""
+        return self.document.instance.planning is not None

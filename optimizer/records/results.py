@@ -54,6 +54,10 @@ class GoalValues:
     """m3 a year (version 2; a plan: the horizon's expected total). None in version 1."""
     water_cap_price: float | None = None
     """Shadow price of a water bound, when the goal has one (currency per m3)."""
+    carbon_bound_price: float | None = None
+    """Shadow price of a carbon bound, when the goal has one: a plan's carbon cap, currency
+    (discounted) per t of the horizon's expected carbon. (A single case's carbon cap is its
+    ``policy.carbon_cap_t``, priced in :attr:`Kpis.carbon_cap_price`.)"""
 
     def to_json(self) -> dict[str, Any]:
         """Its fields; the version-2 ones only where set (a version-1 record is unchanged)."""
@@ -61,13 +65,14 @@ class GoalValues:
                 if f.name not in OPTIONAL_GOAL_FIELDS or getattr(self, f.name) is not None}
 
 
-OPTIONAL_GOAL_FIELDS = ("water_m3", "water_cap_price")
+OPTIONAL_GOAL_FIELDS = ("water_m3", "water_cap_price", "carbon_bound_price")
 
 
 @dataclass(frozen=True)
 class Kpis:
     """The numbers a study tabulates for one solved point. For a goal's point ``objective`` is
-    the annual cost, and ``goal`` holds the goal's own objective beside the metrics."""
+    the cost (annual; a plan's: its discounted objective), and ``goal`` holds the goal's own
+    objective beside the metrics."""
 
     objective: float | None
     cost: float
@@ -212,7 +217,8 @@ class FrontPoint:
 
 
 def second_value(result: PointResult, second: str) -> float | None:
-    """The second objective of a point: t CO2, ms x MWh of served energy, or m3 of water."""
+    """The second objective of a point: t CO2, ms x MWh of served energy, or m3 of water (a
+    plan: the horizon's expected totals)."""
     k = result.kpis
     if k is None:
         return None

@@ -287,6 +287,12 @@ def front_order(pareto: ParetoResult) -> list[FrontPoint]:
     return ok + [p for p in pareto.results if p not in ok]
 
 
+def carbon_bound_price(k: Kpis) -> float | None:
+    """A plan's implied carbon price: the shadow price of the front's cap on the horizon's
+    expected carbon (not its cases' own ``policy.carbon_cap_t``)."""
+    return k.goal.carbon_bound_price if k.goal is not None else None
+
+
 def _second_columns(pareto: ParetoResult, currency: str) -> list[Column[FrontPoint]]:
     carbon: Column[FrontPoint] = carbon_column([p.result for p in pareto.results])
     if pareto.second == "carbon":
@@ -295,7 +301,8 @@ def _second_columns(pareto: ParetoResult, currency: str) -> list[Column[FrontPoi
                    carbon.fmt, carbon.scale, carbon.unit),
             carbon,
             Column("carbon_price", f"implied carbon price {currency}/t",
-                   _kpi(lambda k: k.carbon_cap_price), ",.1f"),
+                   _kpi(carbon_bound_price if pareto.base.planned
+                        else lambda k: k.carbon_cap_price), ",.1f"),
         ]
     if pareto.second == "water":
         water: Column[FrontPoint] = water_column([p.result for p in pareto.results])
@@ -359,6 +366,10 @@ SECOND_NOTES = {
              "horizon); implied water price: the cap's shadow price"}
 
 
+PLAN_CARBON_NOTE = ("implied carbon price: the shadow price of the cap on that total "
+                    "(discounted {cur} per t)")
+
+
 def pareto_table(pareto: ParetoResult) -> Table:
     points = front_order(pareto)
     cols = [c for c in pareto_columns(pareto)
@@ -366,10 +377,15 @@ def pareto_table(pareto: ParetoResult) -> Table:
     rows = [[_front_cell(c, p) for c in cols] for p in points]
     numeric = {i for i, c in enumerate(cols) if c.group not in ("status", "note")}
     what = pareto.second
-    caption = (f"sorted by {what}; cost is the whole annual cost; "
+    caption = (f"sorted by {what}; "
+               + ("cost is the plan's discounted expected cost over its horizon (its "
+                  f"objective), {what} its expected total over the horizon (span x "
+                  "probability per case, undiscounted); " if pareto.base.planned
+                  else "cost is the whole annual cost; ")
                + ("unmet energy held at the cost optimum's level at every point; "
                   if pareto.service == "held" else "unmet energy free (priced by its penalty); ")
-               + SECOND_NOTES[what])
+               + (PLAN_CARBON_NOTE.format(cur=pareto.base.document.instance.currency)
+                  if pareto.base.planned and what == "carbon" else SECOND_NOTES[what]))
     on_front = sum(1 for p in points if p.on_front)
     return Table(f"Pareto front: cost vs {what} ({on_front} of {len(points)} points on the "
                  "front)", [c.header for c in cols], rows, caption=caption, numeric=numeric)

@@ -140,13 +140,13 @@ def front_chart(pareto: ParetoResult) -> Front | None:
     ok = [p for p in front_order(pareto) if p.result.optimal]
     if not ok:
         return None
+    plan = pareto.base.planned
     if pareto.second == "carbon":
-        xlabel = "carbon (kt CO2 a year)"
+        xlabel = "carbon (kt CO2" + (", expected over the horizon)" if plan else " a year)")
 
         def x_of(p: FrontPoint) -> float:
             return float(_kpis(p).carbon_t) / 1e3
     elif pareto.second == "water":
-        plan = pareto.base.document.instance.planning is not None
         xlabel = "water (k m3" + (", expected over the horizon)" if plan else " a year)")
 
         def x_of(p: FrontPoint) -> float:
@@ -161,9 +161,10 @@ def front_chart(pareto: ParetoResult) -> Front | None:
     def xyr(p: FrontPoint) -> tuple[float, float, str]:
         return x_of(p), _kpis(p).cost / scale, p.role
 
-    return Front(f"{pareto.base.name}: cost vs {pareto.second}", xlabel,
-                 f"annual cost ({money})", [xyr(p) for p in ok if p.on_front],
-                 [xyr(p) for p in ok if not p.on_front], [xyr(p) for p in ok if p.knee])
+    ylabel = f"{'discounted horizon cost' if plan else 'annual cost'} ({money})"
+    return Front(f"{pareto.base.name}: cost vs {pareto.second}", xlabel, ylabel,
+                 [xyr(p) for p in ok if p.on_front], [xyr(p) for p in ok if not p.on_front],
+                 [xyr(p) for p in ok if p.knee])
 
 
 def pareto_plot(pareto: ParetoResult, folder: Path) -> list[Path]:

@@ -44,9 +44,11 @@ solver options and, for Pareto points, the objective). Its result is one JSON fi
 **Pareto** (``cost`` against ``carbon`` or ``latency``): the two extreme points first, each a
 lexicographic optimum (min cost, then min carbon with the cost held at its optimum within
 ``LEX_TOL``; min carbon, then min cost with the carbon held), then N evenly spaced caps on the
-second objective between them, minimising cost (carbon caps through the instance's own
-``policy.carbon_cap_t``, so that the cap's shadow price is the implied carbon price). The
-second objective is built from the LP's blocks:
+second objective between them, minimising cost, each cap a bound row on the second objective
+(its shadow price the implied price; on a single-case instance carbon caps through its own
+``policy.carbon_cap_t``, the same annual total, whose shadow price is the implied carbon price;
+on a plan every objective is the horizon's expected total, see :mod:`optimizer.studies.goals`).
+The second objective is built from the LP's blocks:
 
     carbon  = sum_{s,t} a[t] * ci[s,t] * grid[s,t]                  (t CO2 a year)
     latency = sum_{r,s,k,t} a[t] * latency[r,s] * flow[r,s,k,t]     (ms x MWh a year)

@@ -128,7 +128,8 @@ class GoalStrategy:
 
 def goal_values(run: Run, goal: Goal) -> GoalValues:
     """A goal's point: carbon, latency and (version 2) water of its solution, the shadow
-    prices of its latency and water bounds, and the value of the objective it minimised last."""
+    prices of its latency, water and carbon bounds, and the value of the objective it
+    minimised last."""
     lp, raw = run.lp, run.raw
     carbon = latency = water = None
     if raw.x is not None and run.solution.has_values:
@@ -137,7 +138,8 @@ def goal_values(run: Run, goal: Goal) -> GoalValues:
         if METRIC_EXPRESSIONS["water"] in lp.expressions:
             water = float(metric_vector(lp, run.arrays, "water") @ raw.x)
     return GoalValues(carbon, latency, _bound_price(run, goal, "latency"),
-                      run.solution.objective, water, _bound_price(run, goal, "water"))
+                      run.solution.objective, water, _bound_price(run, goal, "water"),
+                      _bound_price(run, goal, "carbon"))
 
 
 def _bound_price(run: Run, goal: Goal, metric: Metric) -> float | None:

@@ -92,10 +92,13 @@ def check_second(base: Base, second: Second) -> None:
 
 def _cap_task(base: Base, index: int, cap: float, second: Second,
               bounds: tuple[tuple[Metric, float], ...], options: SolveOptions) -> Task:
-    """Minimise cost with ``second`` capped: carbon through the instance's own
-    ``policy.carbon_cap_t`` (so that its shadow price is the implied carbon price), any other
-    metric by a bound row on its expression (its shadow price is the goal's cap price)."""
-    if second == "carbon":
+    """Minimise cost with ``second`` capped by a bound row on its expression (the cap's shadow
+    price is its implied price; on a plan the expression is the horizon's expected total, the
+    value the extremes and caps are spaced on). Carbon on a single-case instance goes through
+    its own ``policy.carbon_cap_t`` instead: the same annual total there, and its shadow price
+    the policy's carbon cap price, so version-1 fronts are as they were. (On a plan that field
+    caps each case a year, not the horizon's total.)"""
+    if second == "carbon" and not base.planned:
         overrides: tuple[str, ...] = (f"policy.carbon_cap_t={yaml_value(cap)}",)
         goal = Goal("cost", bounds=bounds) if bounds else None
     else:

@@ -44,7 +44,7 @@ from optimizer.backends.base import RawResult, SolveOptions, Status
 from optimizer.load import parse
 from optimizer.pipeline import solve_document
 from optimizer.records.inputs import Goal
-from optimizer.records.results import second_value
+from optimizer.records.results import FrontPoint, GoalValues, Second, second_value
 from optimizer.studies.base import prepare_base
 from optimizer.studies.goals import GoalStrategy, goal_values
 from optimizer.studies.pareto import run_pareto
@@ -58,13 +58,17 @@ def _site(sid: str, price: float, wue: float) -> dict[str, Any]:
             "carbon_intensity": 0.0, "wue": wue}
 
 
-THIRST: dict[str, Any] = {
-    "version": 2, "name": "thirst", "periods": {"count": 1, "hours": 1, "weight": 1},
-    "regions": [{"id": "city", "location": HERE, "demand": {"work": 10}}],
-    "sites": [_site("thirsty", 50, 2.0), _site("mid", 60, 1.2), _site("dry", 120, 0.0)],
-    "classes": [{"id": "work", "unmet_penalty": 1000}],
-    "policy": {"carbon_price": 0},
-}
+def one_city(name: str, sites: list[dict[str, Any]]) -> dict[str, Any]:
+    """A version-2 instance: one region at HERE, 10 MW of ``work`` for one hour (penalty
+    1,000 CNY/MWh), ``sites``, no carbon price."""
+    return {"version": 2, "name": name, "periods": {"count": 1, "hours": 1, "weight": 1},
+            "regions": [{"id": "city", "location": HERE, "demand": {"work": 10}}],
+            "sites": sites, "classes": [{"id": "work", "unmet_penalty": 1000}],
+            "policy": {"carbon_price": 0}}
+
+
+THIRST = one_city("thirst", [_site("thirsty", 50, 2.0), _site("mid", 60, 1.2),
+                             _site("dry", 120, 0.0)])
 PLAN: dict[str, Any] = {**copy.deepcopy(THIRST), "planning": {
     "years": [{"id": "2030", "year": 2030, "span": 3}],
     "scenarios": [{"id": "normal", "probability": 0.5},
@@ -85,6 +89,24 @@ def _write(tmp_path: Path, data: dict[str, Any]) -> Path:
     return path
 
 
+def assert_points(results: list[FrontPoint], expected: list[tuple[float, float, float | None]],
+                  second: Second, price_of: Callable[[GoalValues], float | None]) -> None:
+    """Each point's (cost, second objective, its cap's shadow price or None at the ends); the
+    cap is the value, and the points serve all demand."""
+    hi = expected[0][1]
+    for point, (cost, value, price) in zip(results, expected, strict=True):
+        assert kpis(point).cost == pytest.approx(cost, rel=REL), point.role
+        assert second_value(point.result, second) == pytest.approx(value, rel=REL,
+                                                                    abs=REL * hi), point.role
+        assert kpis(point).unmet_mwh == pytest.approx(0.0, abs=1e-6)
+        if price is None:
+            assert point.cap is None
+            assert price_of(goal(point)) is None
+        else:
+            assert point.cap == pytest.approx(value, rel=REL)
+            assert price_of(goal(point)) == pytest.approx(price, rel=REL), point.role
+
+
 @pytest.mark.parametrize(("case", "data"), [("single", THIRST), ("plan", PLAN)])
 def test_cost_water_front_by_hand(case: str, data: dict[str, Any], tmp_path: Path) -> None:
     pareto = run_pareto(prepare_base(_write(tmp_path, data)), "water", 3, SolveOptions(),
@@ -92,18 +114,7 @@ def test_cost_water_front_by_hand(case: str, data: dict[str, Any], tmp_path: Pat
     results = pareto.results
     assert [p.role for p in results] == ["min cost", "min water", "cap 1", "cap 2", "cap 3"]
     assert [p.result.status for p in results] == ["optimal"] * 5
-    hi = BY_HAND[case][0][1]
-    for point, (cost, water, price) in zip(results, BY_HAND[case], strict=True):
-        assert kpis(point).cost == pytest.approx(cost, rel=REL), point.role
-        assert second_value(point.result, "water") == pytest.approx(water, rel=REL,
-                                                                     abs=REL * hi), point.role
-        assert kpis(point).unmet_mwh == pytest.approx(0.0, abs=1e-6)
-        if price is None:
-            assert point.cap is None
-            assert goal(point).water_cap_price is None
-        else:
-            assert point.cap == pytest.approx(water, rel=REL)
-            assert goal(point).water_cap_price == pytest.approx(price, rel=REL), point.role
+    assert_points(results, BY_HAND[case], "water", lambda g: g.water_cap_price)
     assert [p.on_front for p in results] == [True] * 5
     assert [p.role for p in results if p.knee] == ["cap 2"]
 
