@@ -7,8 +7,10 @@ Cases (sizes from ``sizes.py``): each size uncoupled (solved by period), coupled
 cap (80% of the uncoupled optimum's emissions). With ``--mips``, planning MIPs too
 (``eastwest generate --candidates N``, :data:`MIP_CANDIDATES`: the medium one, 100 x 30 x 24 x 4
 with 20 candidate sites and 40 integer decisions, by default; the large one only with
-``--sizes large``), each solved monolithically by every solver of :data:`MIP_RUNS` to
-``--gap 1e-4``, their objectives checked against each other (:func:`mip_table`). Each run is a
+``--mip-sizes medium,large``), each solved by every run of :data:`MIP_RUNS` (Benders as
+``auto`` picks it, with its parts in this process and on a local Dask cluster, and
+monolithically by SCIP, CBC and HiGHS; ``--mip-runs`` picks some) to ``--gap 1e-4``, their
+objectives checked against each other (:func:`mip_table`). Each run is a
 subprocess under /usr/bin/time: wall time and peak memory of the whole command, interleaved
 (strategy after strategy on the same file) because the machine is shared. The table gives each
 run's ratio to the monolithic solve of the same case, its objective's relative difference from
@@ -18,8 +20,8 @@ With ``--orlib``, OR-Library's capa/capb/capc too (``engine_orlib.py``): the def
 (Benders) against the published optima and monolithic SCIP and CBC (``--orlib-ways``);
 ``--sizes none`` leaves the generated instances out.
 
-    python benchmarks/engine.py [--sizes medium,large] [--carbon] [--mips] [--orlib]
-        [--timeout 900]
+    python benchmarks/engine.py [--sizes medium,large|none] [--carbon] [--mips]
+        [--mip-sizes medium,large] [--mip-runs Benders,HiGHS] [--orlib] [--timeout 900]
 """
 
 from __future__ import annotations
@@ -45,11 +47,15 @@ MIP_CANDIDATES = {"small": 4, "medium": 20, "large": 20}
 """Candidate sites of each size's planning MIP: one open and one expansion decision each."""
 MIP_SIZES = "medium"  # without --sizes: the large MIP takes too long for the default set
 MIP_GAP = 1e-4
-MIP_RUNS: tuple[tuple[str, str, str, str], ...] = (  # label, strategy, backend, solver
-    ("SCIP", "monolithic", "ortools", "scip"),
-    ("CBC (PuLP)", "monolithic", "pulp", "cbc"),  # OR-Tools' CBC ignores --gap
-    ("HiGHS (OR-Tools)", "monolithic", "ortools", "highs"),
-    ("HiGHS (PuLP: highspy)", "monolithic", "pulp", "highs"),
+MipRun = tuple[str, str, str, str, tuple[str, ...]]  # label, strategy, backend, solver, flags
+MIP_RUNS: tuple[MipRun, ...] = (
+    ("Benders (auto)", "auto", "ortools", "auto", ()),
+    ("Benders, parts in this process", "benders", "ortools", "auto", ("--jobs", "1")),
+    ("Benders, parts on Dask (local)", "benders", "ortools", "auto", ("--dask", "local")),
+    ("SCIP", "monolithic", "ortools", "scip", ()),
+    ("CBC (PuLP)", "monolithic", "pulp", "cbc", ()),  # OR-Tools' CBC ignores --gap
+    ("HiGHS (OR-Tools)", "monolithic", "ortools", "highs", ()),
+    ("HiGHS (PuLP: highspy)", "monolithic", "pulp", "highs", ()),
 )
 
 
@@ -95,14 +101,13 @@ def table(rows: list[dict[str, Any]], uncoupled: dict[str, float]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def solve_mip(path: Path, run: tuple[str, str, str, str], out: Path, timeout: float
-              ) -> dict[str, Any]:
+def solve_mip(path: Path, run: MipRun, out: Path, timeout: float) -> dict[str, Any]:
     """One planning MIP solved by ``run`` to :data:`MIP_GAP`, stopped (and its incumbent kept)
     at 75% of ``timeout`` (the rest for loading, PuLP's build and writing)."""
-    _label, strategy, backend, solver = run
+    _label, strategy, backend, solver, flags = run
     cmd = [*eastwest(), "solve", str(path), "-q", "--json", str(out), "--strategy", strategy,
            "--backend", backend, "--solver", solver, "--gap", f"{MIP_GAP:g}",
-           "--time-limit", f"{0.75 * timeout:g}", "--accept-feasible"]
+           "--time-limit", f"{0.75 * timeout:g}", "--accept-feasible", *flags]
     res = run_timed(cmd, timeout)
     if res["status"] == "ok" and out.exists():
         data = json.loads(out.read_text(encoding="utf-8"))
@@ -116,16 +121,17 @@ def solve_mip(path: Path, run: tuple[str, str, str, str], out: Path, timeout: fl
     return res
 
 
-def run_mips(names: list[str], timeout: float, tmp: Path) -> list[dict[str, Any]]:
-    """Every run of :data:`MIP_RUNS` on the planning MIP of each size in ``names``."""
+def run_mips(names: list[str], timeout: float, tmp: Path,
+             runs: tuple[MipRun, ...] = MIP_RUNS) -> list[dict[str, Any]]:
+    """Every run of ``runs`` on the planning MIP of each size in ``names``."""
     rows = []
     for name in names:
         size, n = NAMED[name], MIP_CANDIDATES[name]
         path = tmp / f"{name}-mip.yaml"
         generate_file(size, 1, path, timeout, candidates=n)
         case = f"{name} {size_name(size)} MIP, {n} candidates"
-        for run in MIP_RUNS:
-            res = solve_mip(path, run, tmp / f"{name}-mip-{run[2]}-{run[3]}.json", timeout)
+        for k, run in enumerate(runs):
+            res = solve_mip(path, run, tmp / f"{name}-mip-{k}.json", timeout)
             rows.append({"case": case, "run": run[0], **res})
             print(f"{case:36s} {run[0]:22s} {res['status']:7s} {res['wall_s']:8.2f} s "
                   f"{res.get('peak_mb') or 0:8.0f} MB gap {res.get('gap')}", flush=True)
@@ -166,10 +172,14 @@ def mip_table(rows: list[dict[str, Any]]) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default=None,
-                        help=f"LP sizes (default {LP_SIZES}); with --mips, MIP sizes too "
-                             f"(default {MIP_SIZES})")
+                        help=f"LP sizes (default {LP_SIZES}; none: no LP)")
+    parser.add_argument("--mip-sizes", default=MIP_SIZES,
+                        help=f"with --mips, the MIP sizes (default {MIP_SIZES})")
     parser.add_argument("--carbon", action="store_true")
     parser.add_argument("--mips", action="store_true", help="add the planning MIPs")
+    parser.add_argument("--mip-runs", default=None,
+                        help="only the MIP runs whose label contains one of these "
+                             "comma-separated words (e.g. Benders,HiGHS)")
     parser.add_argument("--timeout", type=float, default=900.0)
     parser.add_argument("--orlib", action="store_true")
     parser.add_argument("--orlib-ways", default=",".join(WAYS))
@@ -196,10 +206,12 @@ def main(argv: list[str] | None = None) -> int:
             if args.carbon and carbon:
                 cap = f"policy.carbon_cap_t={0.8 * carbon:.6g}"
                 rows += run_case(path, f"{label} carbon cap", [cap], args.timeout, tmp)
-        mips = run_mips((args.sizes or MIP_SIZES).split(","), args.timeout,
-                        tmp) if args.mips else []
+        runs = MIP_RUNS if args.mip_runs is None else tuple(
+            r for r in MIP_RUNS if any(w in r[0] for w in args.mip_runs.split(",")))
+        mips = run_mips(args.mip_sizes.split(","), args.timeout, tmp,
+                        runs) if args.mips else []
     text = table(rows, uncoupled) if rows else ""
-    text += (f"\nPlanning MIPs, monolithic, `--gap {MIP_GAP:g}`:\n\n" + mip_table(mips)
+    text += (f"\nPlanning MIPs, `--gap {MIP_GAP:g}`:\n\n" + mip_table(mips)
              if mips else "")
     if args.orlib:
         text += ("\n## OR-Library capa, capb, capc\n\nEnd to end seconds; monolithic "

@@ -85,7 +85,6 @@ def _model(c: np.ndarray, A: sp.csr_matrix, row_lb: np.ndarray, row_ub: np.ndarr
     with capture_fd_output():
         h = highspy.Highs()
     h.setOptionValue("output_flag", False)
-    h.setOptionValue("threads", 1)
     h.passModel(model)
     return h
 
