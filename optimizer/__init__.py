@@ -22,19 +22,26 @@ from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-__all__ = ["InstanceError", "Result", "Study", "UsageError", "__version__", "bench", "load",
-           "pareto", "solve", "sweep"]
+__all__ = ["InstanceError", "PreparedBench", "PreparedPareto", "PreparedSweep", "Result", "Study",
+           "UsageError", "__version__", "bench", "load", "pareto", "prepare_bench",
+           "prepare_pareto", "prepare_sweep", "solve", "sweep"]
 API = frozenset(__all__) - {"__version__"}
 
 if TYPE_CHECKING:
     from optimizer.api import (
         InstanceError,
+        PreparedBench,
+        PreparedPareto,
+        PreparedSweep,
         Result,
         Study,
         UsageError,
         bench,
         load,
         pareto,
+        prepare_bench,
+        prepare_pareto,
+        prepare_sweep,
         solve,
         sweep,
     )

@@ -20,9 +20,12 @@ from __future__ import annotations
 
 import contextlib
 import multiprocessing
+import sys
 import time
+import types
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -37,9 +40,15 @@ from pydantic import (
 )
 
 from optimizer.backends import registry
-from optimizer.backends.base import SolveOptions, Status
-from optimizer.backends.options import Gap, TimeLimit, solver_problem
-from optimizer.errors import InstanceError, Problem, UsageError
+from optimizer.backends.base import Notice, SolveOptions, Status, argument_words
+from optimizer.backends.options import (
+    Gap,
+    TimeLimit,
+    option_problems,
+    solver_problem,
+    workers_problem,
+)
+from optimizer.errors import InstanceError, Problem, UsageError, naming
 from optimizer.importers import FORMATS, import_file
 from optimizer.load import Document, load, parse
 from optimizer.pipeline import solve_document
@@ -129,6 +138,37 @@ def load_suite(path: str | Path) -> tuple[Suite, Path]:
     if problems:
         raise InstanceError(problems)
     return suite, path.parent
+
+
+@dataclass(frozen=True)
+class PreparedBench:
+    """A suite read and checked (:func:`prepare_bench`), no case run yet."""
+
+    suite: Suite
+    folder: Path
+    """The suite file's folder: its cases' paths are relative to it."""
+    file: Path
+
+    @property
+    def inputs(self) -> tuple[tuple[str, Path], ...]:
+        """The suite file and the files its cases read: no output may replace one of them."""
+        files = [("the suite file", self.file)]
+        for case in self.suite.cases:
+            for given in (case.instance, case.file):
+                if given is not None:
+                    files.append((f"a file of case {case.name}", self.folder / given))
+        return tuple(files)
+
+    def count(self, only: str | None = None) -> int:
+        """The rows a run gives: cases whose name contains ``only``, times solvers."""
+        return case_count(self.suite, only)
+
+
+def prepare_bench(path: str | Path) -> PreparedBench:
+    """:func:`load_suite` as a :class:`PreparedBench`; InstanceError naming the file."""
+    with naming(str(path)):
+        suite, folder = load_suite(path)
+    return PreparedBench(suite, folder, Path(path))
 
 
 def _items(data: Any, key: str) -> list[dict[str, Any]]:
@@ -263,3 +303,40 @@ def order_rows(suite: Suite, rows: list[dict[str, Any]]) -> list[dict[str, Any]]
 
 def case_count(suite: Suite, only: str | None = None) -> int:
     return len([c for c in suite.cases if only is None or only in c.name]) * len(suite.solvers)
+
+
+def _refuse(notices: list[Notice | None]) -> None:
+    refused = [n for n in notices if n is not None]
+    if refused:
+        raise UsageError("; ".join(n.words(argument_words) for n in refused), notices=refused)
+
+
+def bench(suite: str | Path | PreparedBench, only: str | None = None, *,
+          time_limit: float | None = None, jobs: int = 1,
+          on_row: Callable[[dict[str, Any]], None] | None = None) -> list[dict[str, Any]]:
+    """:func:`optimizer.api.bench`: the suite's rows, in its order (UsageError for ``jobs`` or
+    ``time_limit`` out of range, or no case matching ``only``)."""
+    _refuse([workers_problem(jobs)])
+    prepared = suite if isinstance(suite, PreparedBench) else prepare_bench(suite)
+    if time_limit is not None:
+        _refuse(list(option_problems(SolveOptions(time_limit=time_limit))))
+    if prepared.count(only) == 0:
+        raise UsageError(f"no case of {prepared.suite.name} matches {only!r}")
+    overrides = {"time_limit": time_limit} if time_limit else {}
+    return order_rows(prepared.suite, list(run_suite(prepared.suite, prepared.folder, only,
+                                                     overrides, on_row, jobs=jobs)))
+
+
+class _CallableModule(types.ModuleType):
+    """``optimizer.bench`` is this module and, in the library, the function :func:`bench`
+    (as ``optimizer.load`` is ``load``): once this module is imported, the package's ``bench``
+    attribute is the module (Python sets it), so calling the module calls the function."""
+
+    def __call__(self, suite: str | Path | PreparedBench, only: str | None = None, *,
+                 time_limit: float | None = None, jobs: int = 1,
+                 on_row: Callable[[dict[str, Any]], None] | None = None
+                 ) -> list[dict[str, Any]]:
+        return bench(suite, only, time_limit=time_limit, jobs=jobs, on_row=on_row)
+
+
+sys.modules[__name__].__class__ = _CallableModule

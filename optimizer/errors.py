@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -77,17 +78,34 @@ class Problem:
 class InstanceError(Exception):
     """Raised with every problem found at once; the CLI turns it into exit code 2."""
 
-    def __init__(self, problems: Sequence[Problem]):
+    def __init__(self, problems: Sequence[Problem], source: str | None = None):
         self.problems = [p for p in problems if p.severity == "error"]
         self.warnings = [p for p in problems if p.severity == "warning"]
+        # the input the problems are in as a reader names it (a file, "the national
+        # instance", "--vary"), where the raiser knows it: the CLI's closing line names it
+        self.source = source
         super().__init__("\n".join(p.format() for p in self.problems))
+
+
+@contextmanager
+def naming(source: str) -> Iterator[None]:
+    """An :class:`InstanceError` raised inside names ``source`` as its input (unless it
+    already names one)."""
+    try:
+        yield
+    except InstanceError as exc:
+        if exc.source is None:
+            exc.source = source
+        raise
 
 
 class UsageError(Exception):
     """Bad options or combinations on the command line or in the API (exit code 2)."""
 
-    def __init__(self, message: str, notice: Any = None) -> None:
+    def __init__(self, message: str, notice: Any = None, notices: Sequence[Any] = ()) -> None:
         super().__init__(message)
-        # the structured form (an optimizer.backends.base.Notice), for a caller to word the
-        # option in its own terms (the CLI names its flag); None for a plain message
-        self.notice = notice
+        # the structured form (optimizer.backends.base.Notice), for a caller to word the
+        # options in its own terms (the CLI names its flags): ``notices`` every option
+        # refused, ``notice`` the first; None and empty for a plain message
+        self.notices = list(notices) if notices else ([] if notice is None else [notice])
+        self.notice = notice if notice is not None else next(iter(self.notices), None)

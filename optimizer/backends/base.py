@@ -70,6 +70,12 @@ def option_words(option: str, value: Any) -> str:
     return option if value is None else f"{option}={value!r}"
 
 
+def argument_words(option: str, value: Any) -> str:
+    """An option as :mod:`optimizer.api`'s functions name it: :func:`option_words`, but
+    ``jobs=2`` for SolveOptions' ``workers``."""
+    return option_words("jobs" if option == "workers" else option, value)
+
+
 @dataclass(frozen=True)
 class Notice:
     """Something to tell about one solve option (a :class:`SolveOptions` field), kept as data:

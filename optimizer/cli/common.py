@@ -21,10 +21,11 @@ from rich.console import Console
 from rich.logging import RichHandler
 from rich.markup import escape
 
-from optimizer.backends.base import SolveOptions, option_words
+from optimizer import api
+from optimizer.backends.base import Notice, SolveOptions, option_words
 from optimizer.backends.options import MAX_THREADS, option_problems, workers_problem
-from optimizer.errors import InstanceError, Problem
-from optimizer.load import DEFAULT_INSTANCE, Document, load
+from optimizer.errors import InstanceError, Problem, UsageError
+from optimizer.load import DEFAULT_INSTANCE, Document
 from optimizer.report.outputs import Output, output_problems, written_error
 
 EXIT_OK, EXIT_INTERNAL, EXIT_USAGE, EXIT_NO_SOLUTION, EXIT_NOT_OPTIMAL = 0, 1, 2, 3, 4
@@ -73,6 +74,19 @@ def fail(problems: list[Problem], warnings: list[Problem], file: str) -> NoRetur
     raise typer.Exit(EXIT_USAGE)
 
 
+def failed(exc: InstanceError, file: str) -> NoReturn:
+    """The library's InstanceError: its problems, the closing line naming the input it names
+    (else ``file``), and exit 2."""
+    fail(exc.problems, exc.warnings, exc.source or file)
+
+
+def refused(exc: UsageError) -> NoReturn:
+    """The library's UsageError: every option it refuses, named by its flag, else its
+    message; exit 2."""
+    notices = [n for n in exc.notices if isinstance(n, Notice)]
+    usage_all([n.words(flag_words) for n in notices] if notices else [str(exc)])
+
+
 def usage(message: str) -> NoReturn:
     usage_all([message])
 
@@ -115,10 +129,6 @@ def instance_input(instance: Path | None) -> tuple[str, Path]:
     return ("the national instance", Path(data.__file__).parent / DEFAULT_INSTANCE)
 
 
-def safe_name(name: str) -> str:
-    return "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in name) or "instance"
-
-
 def scenario_names(text: str | None) -> list[str]:
     """``--scenario A,B``: the names, in order."""
     return [s.strip() for s in text.split(",") if s.strip()] if text else []
@@ -127,9 +137,9 @@ def scenario_names(text: str | None) -> list[str]:
 def load_document(instance: Path | None, overrides: list[str] | None = None,
                   scenarios: str | None = None) -> Document:
     try:
-        return load(instance, overrides or [], scenario_names(scenarios))
+        return api.load(instance, overrides or [], scenario_names(scenarios))
     except InstanceError as exc:
-        fail(exc.problems, exc.warnings, str(instance or "the national instance"))
+        failed(exc, str(instance or "the national instance"))
 
 
 def check_options(options: SolveOptions, more: Sequence[str] = ()) -> None:

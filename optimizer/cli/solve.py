@@ -15,7 +15,7 @@ import numpy as np
 import typer
 from rich.markup import escape
 
-from optimizer import __version__
+from optimizer import __version__, api
 from optimizer.backends.base import SolveOptions, Status
 from optimizer.cli.common import (
     EXIT_NO_SOLUTION,
@@ -49,13 +49,13 @@ from optimizer.cli.common import (
     check_options,
     check_outputs,
     err_console,
-    fail,
+    failed,
     flag_words,
     instance_input,
     load_document,
     logger,
     out_console,
-    safe_name,
+    refused,
     setup_logging,
     usage,
     working,
@@ -64,11 +64,11 @@ from optimizer.cli.common import (
 from optimizer.engine import STRATEGIES
 from optimizer.errors import InstanceError, UsageError
 from optimizer.load import Document
-from optimizer.report.notices import word_error
 from optimizer.report.outputs import (
     Output,
     names_stdout,
     output_problems,
+    safe_name,
     user_log_folder,
     writes_through,
     written_error,
@@ -110,14 +110,12 @@ def solve(
     verbose: VerboseOption = False,
 ) -> None:
     """Solve an instance and report where compute goes, at what cost, carbon and latency."""
-    from optimizer.pipeline import solve_document
-
     setup_logging(-1 if quiet else (1 if verbose else 0))
-    options = SolveOptions(backend=backend, solver=solver, time_limit=time_limit, gap=gap,
-                           threads=threads, log=log, decompose=decompose, workers=jobs,
-                           prune=prune, strategy=strategy, dask=dask)
-    check_options(options, [] if strategy in STRATEGIES else [
-        f"--strategy must be one of {', '.join(STRATEGIES)}, not {strategy!r}"])
+    check_options(SolveOptions(backend=backend, solver=solver, time_limit=time_limit, gap=gap,
+                               threads=threads, log=log, decompose=decompose, workers=jobs,
+                               prune=prune, strategy=strategy, dask=dask),
+                  [] if strategy in STRATEGIES else [
+                      f"--strategy must be one of {', '.join(STRATEGIES)}, not {strategy!r}"])
     check_html(html)
     started = time.perf_counter()
     document = load_document(instance, set_, scenario)
@@ -132,25 +130,18 @@ def solve(
     outputs = _outputs(Outputs(json_out, csv_dir, report, plots, html, log, quiet,
                                safe_name(document.instance.name or "")), instance)
     try:
-        with working(f"solving {document.instance.name or document.file}", quiet):
-            result = solve_document(document, options)
+        result = api.solve(document, backend=backend, solver=solver, time_limit=time_limit,
+                           gap=gap, threads=threads, log=log, decompose=decompose, jobs=jobs,
+                           prune=prune, strategy=strategy, measures=measures, dask=dask,
+                           progress=lambda step: working(step, quiet))
     except InstanceError as exc:
-        fail(exc.problems, exc.warnings, document.file)
+        failed(exc, document.file)
     except UsageError as exc:
-        usage(word_error(exc, flag_words))
+        refused(exc)
     sol = result.solution
-    timings = {"load": load_s, **result.timings}
-    if result.plan is not None and measures:
-        from optimizer.planning import solve_measures
-
-        started = time.perf_counter()
-        with working("solving the plans it is compared with (resilience, EVPI, VSS)", quiet):
-            sol.measures = solve_measures(result.plan, options)
-        timings["measures"] = time.perf_counter() - started
-
     try:
-        tab = _sensitivity(result, options) if sensitivity and sol.has_values else None
-        _write_outputs(result, document, options, timings, outputs, tab)
+        tab = _sensitivity(result) if sensitivity and sol.has_values else None
+        _write_outputs(result, {"load": load_s, **result.run.timings}, outputs, tab)
         write_solution_html(html, result, document)
     except OSError as exc:
         cannot_write(exc)
@@ -215,18 +206,18 @@ def _outputs(out: Outputs, instance: Path | None) -> Outputs:
     return replace(out, log_dir=user_log_folder(), cached=True)
 
 
-def _write_outputs(result: Any, document: Document, options: SolveOptions,
-                   timings: dict[str, float], out: Outputs, tab: Table | None) -> None:
+def _write_outputs(result: api.Result, timings: dict[str, float], out: Outputs,
+                   tab: Table | None) -> None:
     from optimizer.report import console as console_report
     from optimizer.report import files, markdown
 
     json_out, csv_dir, report, log, quiet = (out.json_out, out.csv_dir, out.report, out.log,
                                              out.quiet)
-    sol = result.solution
-    run_info = _run_info(document, options, timings, sol.solver)
-    shown_log = _write_log(result.raw.log, run_info, out)
+    sol, raw = result.solution, result.run.raw
+    run_info = _run_info(result.run.document, result.options, timings, sol.solver)
+    shown_log = _write_log(raw.log, run_info, out)
     if log:
-        sys.stderr.write(result.raw.log)
+        sys.stderr.write(raw.log)
         sys.stderr.flush()
 
     if json_out == "-":
@@ -236,7 +227,7 @@ def _write_outputs(result: Any, document: Document, options: SolveOptions,
         files.write_atomic(json_out, files.solution_json(sol, {"run": run_info}, flag_words))
     if csv_dir is not None:
         files.write_csv_dir(sol, csv_dir)
-    images = _plots(result, document, out) if out.plots is not None and sol.has_values else ""
+    images = _plots(result, out) if out.plots is not None and sol.has_values else ""
     if report is not None:
         text = markdown.render(sol, shown_log, images, flag_words)
         files.write_atomic(report, text if tab is None else text + "\n" + markdown.table_md(tab))
@@ -266,12 +257,12 @@ def _write_log(text: str, run_info: dict[str, Any], out: Outputs) -> str | None:
     return str(log_path)
 
 
-def _plots(result: Any, document: Document, out: Outputs) -> str:
+def _plots(result: api.Result, out: Outputs) -> str:
     """Draw the plots into ``out.plots``; the Markdown that embeds them ("" without them)."""
     from optimizer.report.plots import PlotsUnavailable, markdown_images, render_plots
 
     assert out.plots is not None
-    inst, folder = document.instance, Path(out.plots)
+    inst, folder = result.run.document.instance, Path(out.plots)
     try:
         paths = render_plots(result.solution, folder,
                              np.array([r.location for r in inst.regions], dtype=float),
@@ -284,12 +275,12 @@ def _plots(result: Any, document: Document, out: Outputs) -> str:
     return images
 
 
-def _sensitivity(result: Any, options: SolveOptions) -> Table:
+def _sensitivity(result: api.Result) -> Table:
     """The binding constraints ranked (re-solving for the latency budgets), before any file is
     written; the notes about what is not ranked go to stderr."""
     from optimizer.sensitivity import sensitivity, table
 
-    findings = sensitivity(result, options=options)
+    findings = sensitivity(result.run, options=result.options)
     for note in (f for f in findings if not f.ranked):
         err_console().print(f"[dim]note:[/] {escape(note.sentence)}")
     return table(findings, result.solution.currency)

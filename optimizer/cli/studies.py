@@ -1,6 +1,8 @@
 """``eastwest sweep`` and ``eastwest pareto``: what-if studies on the command line.
 
-The engine is :mod:`optimizer.studies`; this module parses options, draws the progress bar
+The engine is :mod:`optimizer.studies`, reached through :mod:`optimizer.api` (``prepare_sweep``
+and ``prepare_pareto`` read and check the study, the outputs are checked against what they read,
+then ``sweep`` and ``pareto`` run it); this module parses options, draws the progress bar
 (stderr, no auto-refresh: during an in-process solve the solver's output is redirected at the
 file-descriptor level, so nothing may write to the terminal then), prints the tables (stdout)
 and sets the exit code: 0 when every point is solved to optimality, 3 otherwise, 2 for a bad
@@ -9,10 +11,7 @@ study file, instance, override or option.
 
 from __future__ import annotations
 
-import contextlib
-import os
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Literal, cast
 
@@ -21,6 +20,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
 from rich.progress import TimeElapsedColumn as Elapsed
 
+from optimizer import api
 from optimizer.backends.base import SolveOptions
 from optimizer.cli.common import (
     EXIT_NO_SOLUTION,
@@ -55,19 +55,18 @@ from optimizer.cli.common import (
     check_options,
     check_outputs,
     err_console,
-    fail,
+    failed,
     out_console,
-    safe_name,
+    refused,
     scenario_names,
     setup_logging,
     usage,
     write_study_html,
 )
-from optimizer.errors import InstanceError
-from optimizer.records.inputs import Base, Study
-from optimizer.records.results import PointResult, Second
+from optimizer.errors import InstanceError, UsageError
+from optimizer.records.results import ParetoResult, PointResult, Second, SweepResult
 from optimizer.report.console import to_rich
-from optimizer.report.outputs import Output
+from optimizer.report.outputs import Output, safe_name
 from optimizer.report.studies import failure_lines, pareto_table, sweep_tables
 from optimizer.report.study_files import (
     STUDY_FILES,
@@ -77,17 +76,10 @@ from optimizer.report.study_files import (
     write_sweep,
 )
 from optimizer.report.tables import Table
-from optimizer.studies.base import parameter_problems, prepare_base
-from optimizer.studies.pareto import SECOND_OBJECTIVES, check_second, run_pareto
-from optimizer.studies.runners import DASK_HINT, DaskRunner, Listener, PoolRunner, Runner
-from optimizer.studies.spec import (
-    MAX_POINTS,
-    load_study,
-    parse_vary,
-    points_problem,
-    study_problems,
-)
-from optimizer.studies.sweep import run_sweep
+from optimizer.studies.pareto import SECOND_OBJECTIVES
+from optimizer.studies.prepare import Inputs
+from optimizer.studies.runners import Listener
+from optimizer.studies.spec import MAX_POINTS
 
 
 def _rich(table: Table) -> Any:
@@ -97,27 +89,7 @@ def _rich(table: Table) -> Any:
                          escape(table.caption), table.numeric, table.footer))
 
 
-def _options(backend: str | None, solver: str | None, time_limit: float | None,
-             gap: float | None, defaults: Study | None = None) -> SolveOptions:
-    backend = backend or (defaults.backend if defaults else None) or "ortools"
-    solver = solver or (defaults.solver if defaults else None) or "auto"
-    time_limit = time_limit if time_limit is not None else (
-        defaults.time_limit if defaults else None)
-    gap = gap if gap is not None else (defaults.gap if defaults else None)
-    options = SolveOptions(backend=backend, solver=solver, time_limit=time_limit, gap=gap)
-    check_options(options)
-    return options
-
-
-def _base(instance: Path | None, scenarios: list[str], overrides: list[str]) -> Base:
-    try:
-        return prepare_base(instance, scenarios, overrides)
-    except InstanceError as exc:
-        fail(exc.problems, exc.warnings, str(instance or "the national instance"))
-
-
-def _out(out: str | None, name: str, inputs: list[tuple[str, str | Path]],
-         html: Path | None = None) -> Path:
+def _out(out: str | None, name: str, inputs: Inputs, html: Path | None = None) -> Path:
     """The results folder (default ``reports/studies/<name>/``), checked with the files and
     folders a study writes into it before any point is solved (exit 2 listing each problem)."""
     folder = out if out is not None else str(Path("reports") / "studies" / safe_name(name))
@@ -126,24 +98,9 @@ def _out(out: str | None, name: str, inputs: list[tuple[str, str | Path]],
     return Path(folder)
 
 
-@contextlib.contextmanager
-def _runner(jobs: int, dask: str | None) -> Iterator[Runner]:
+def _check_runner(jobs: int, dask: str | None) -> None:
     if dask is not None and jobs > 1:
         usage("--jobs and --dask exclude each other (the Dask workers set the parallelism)")
-    runner: Runner
-    if dask is not None:
-        try:
-            runner = DaskRunner(dask)
-        except ImportError:
-            usage(DASK_HINT)
-        except (OSError, ValueError) as exc:
-            usage(f"cannot reach the Dask scheduler at {dask}: {exc}")
-    elif jobs > 1:
-        runner = PoolRunner(jobs)
-    else:
-        runner = Runner()
-    with runner:
-        yield runner
 
 
 class _Bar(Listener):
@@ -255,75 +212,36 @@ def sweep(
     setup_logging(0)
     check_jobs(jobs)
     check_options(SolveOptions(time_limit=time_limit, gap=gap))  # the study's come with it
-    if vary:
-        study, base = _short_form(study_file, vary, zip_, name, set_, scenario, max_points)
-    elif study_file is None:
+    if not vary and study_file is None:
         usage("give a study file, or --vary PATH=LO:HI:N (on an instance, default the national "
               "one)")
-    else:
-        study, base = _study_form(study_file, set_, scenario, max_points)
-    options = _options(backend, solver, time_limit, gap, study)
-    inputs: list[tuple[str, str | Path]] = [("the instance file", base.file)]
-    if not vary and study_file is not None:  # with --vary, STUDY is the instance
-        inputs.append(("the study file", study_file))
-    folder = _out(out, study.name, inputs, html)
+    try:  # with --vary, STUDY is the instance
+        prepared = api.prepare_sweep(
+            None if vary else study_file, vary or (), instance=study_file if vary else None,
+            set=set_ or (), scenarios=scenario_names(scenario), mode="zip" if zip_ else "grid",
+            name=name, max_points=max_points, backend=backend, solver=solver,
+            time_limit=time_limit, gap=gap)
+    except InstanceError as exc:
+        failed(exc, str(study_file or "the national instance"))
+    except UsageError as exc:
+        refused(exc)
+    folder = _out(out, prepared.name, prepared.inputs, html)
     check_html(html)
+    _check_runner(jobs, dask)
     try:
-        with _runner(jobs, dask) as runner, _progress() as progress:
-            result = run_sweep(study, base, options, folder, runner, _Bar(progress, study.name),
-                               use_cache=not no_cache, solutions=solutions)
-            description = runner.description
-        written = write_sweep(result, folder, plots=plots)
-        write_study_html(html, result)
+        with _progress() as progress:
+            result = api.sweep(prepared, out=folder, jobs=jobs, dask=dask,
+                               listener=_Bar(progress, prepared.name), use_cache=not no_cache,
+                               solutions=solutions)
+        records = cast(SweepResult, result.records)
+        written = write_sweep(records, folder, plots=plots)
+        write_study_html(html, records)
+    except UsageError as exc:
+        refused(exc)
     except OSError as exc:
         cannot_write(exc)
-    _finish(written, folder, result.results, result.seconds, description,
-            None if quiet else sweep_tables(result))
-
-
-def _study_form(path: Path, set_: list[str] | None, scenario: str | None,
-                max_points: int) -> tuple[Study, Base]:
-    try:
-        study, folder, lines = load_study(path, max_points)
-    except InstanceError as exc:
-        fail(exc.problems, exc.warnings, str(path))
-    instance = (Path(os.path.normpath(folder / study.instance)) if study.instance is not None
-                else None)
-    base = _base(instance, [*study.scenarios, *scenario_names(scenario)],
-                 [*study.set_, *(set_ or [])])
-    problems = parameter_problems(base, study.parameters, str(path), lines)
-    if problems:
-        fail(problems, [], str(path))
-    return study, base
-
-
-def _short_form(instance: Path | None, vary: list[str], zip_: bool, name: str | None,
-                set_: list[str] | None, scenario: str | None,
-                max_points: int) -> tuple[Study, Base]:
-    params, problems = [], []
-    for text in vary:
-        try:
-            params.append(parse_vary(text))
-        except InstanceError as exc:
-            problems += exc.problems
-    if problems:
-        fail(problems, [], "--vary")
-    base = _base(instance, scenario_names(scenario), set_ or [])
-    slugs = (p.targets[0].replace("[", "-").replace("]", "") for p in params)
-    default = f"{base.name}-{'-'.join(slugs)}"
-    study_name = safe_name(name or default)[:100]
-    try:
-        study = Study(name=study_name, mode="zip" if zip_ else "grid", parameters=params)
-    except ValueError as exc:
-        usage(str(exc))
-    problems = study_problems(study, "--vary")
-    too_many = points_problem(study, "--vary", max_points=max_points, where=vary)
-    if too_many is not None:  # the paths are checked on a level: not before the count is
-        fail([*problems, too_many], [], "--vary")
-    problems += parameter_problems(base, study.parameters, "--vary", where=vary)
-    if problems:
-        fail(problems, [], "--vary")
-    return study, base
+    _finish(written, folder, records.results, records.seconds, result.runner,
+            None if quiet else sweep_tables(records))
 
 
 def pareto(
@@ -353,27 +271,32 @@ def pareto(
     if service not in ("held", "free"):
         usage(f"--service must be held or free, not {service!r}")
     held: Literal["held", "free"] = "held" if service == "held" else "free"
-    options = _options(backend, solver, time_limit, gap)
-    base = _base(instance, scenario_names(scenario), set_ or [])
     try:
-        check_second(base, second)
+        prepared = api.prepare_pareto(instance, second, set=set_ or (),
+                                      scenarios=scenario_names(scenario), name=name,
+                                      backend=backend, solver=solver, time_limit=time_limit,
+                                      gap=gap)
     except InstanceError as exc:
-        fail(exc.problems, [], base.file)
-    study_name = safe_name(name or f"{base.name}-pareto-{second}")
-    folder = _out(out, study_name, [("the instance file", base.file)], html)
+        failed(exc, str(instance or "the national instance"))
+    except UsageError as exc:
+        refused(exc)
+    folder = _out(out, prepared.name, prepared.inputs, html)
     check_html(html)
+    _check_runner(jobs, dask)
     try:
-        with _runner(jobs, dask) as runner, _progress() as progress:
-            result = run_pareto(base, second, points, options, folder, runner,
-                                _Bar(progress, study_name), use_cache=not no_cache,
-                                service=held)
-            description = runner.description
-        written = write_pareto(result, folder, plots=plots)
-        write_study_html(html, result)
+        with _progress() as progress:
+            result = api.pareto(prepared, points=points, out=folder, service=held, jobs=jobs,
+                                dask=dask, listener=_Bar(progress, prepared.name),
+                                use_cache=not no_cache)
+        records = cast(ParetoResult, result.records)
+        written = write_pareto(records, folder, plots=plots)
+        write_study_html(html, records)
+    except UsageError as exc:
+        refused(exc)
     except OSError as exc:
         cannot_write(exc)
-    _finish(written, folder, [p.result for p in result.results], result.seconds, description,
-            None if quiet else [pareto_table(result)])
+    _finish(written, folder, [p.result for p in records.results], records.seconds,
+            result.runner, None if quiet else [pareto_table(records)])
 
 
 def _second(objectives: str) -> Second:

@@ -88,6 +88,12 @@ def user_log_folder() -> Path:
     return Path(platformdirs.user_cache_dir("eastwest", appauthor=False)) / "logs"
 
 
+def safe_name(name: str) -> str:
+    """``name`` as a file name: each character not a letter, digit, ``-``, ``_`` or ``.`` as
+    ``_`` (``instance`` for an empty one)."""
+    return "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in name) or "instance"
+
+
 def shown(path: str | Path) -> str:
     """A path as a message shows it: ``''`` when empty, escaped where not printable."""
     text = str(path)

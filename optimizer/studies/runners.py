@@ -13,6 +13,7 @@ from pathlib import Path
 
 from optimizer.backends.interrupts import ignore_sigint
 from optimizer.engine.workers import DASK_TIMEOUT, connect_dask
+from optimizer.errors import UsageError
 from optimizer.records.results import PointResult
 from optimizer.studies.cache import Cache
 from optimizer.studies.tasks import Task, failed, solve_task, solve_task_kept_warm
@@ -154,6 +155,23 @@ class DaskRunner(Runner):
         self.client.close()
         if self._cluster is not None:
             self._cluster.close()
+
+
+def open_runner(jobs: int = 1, dask: str | None = None) -> Runner:
+    """Points in this process (``jobs`` 1), in a pool of ``jobs`` processes, or on the Dask
+    scheduler at ``dask`` (``local``: a local cluster); close it (``with``). Raises UsageError
+    for both ``jobs`` > 1 and ``dask``, Dask missing, or its scheduler out of reach."""
+    if dask is not None and jobs > 1:
+        raise UsageError("jobs and dask exclude each other (the Dask workers set the "
+                         "parallelism)")
+    if dask is None:
+        return PoolRunner(jobs) if jobs > 1 else Runner()
+    try:
+        return DaskRunner(dask)
+    except ImportError:
+        raise UsageError(DASK_HINT) from None
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"cannot reach the Dask scheduler at {dask}: {exc}") from None
 
 
 def execute(tasks: Sequence[Task], cache: Cache | None, runner: Runner,

@@ -153,3 +153,77 @@ def test_modules_and_functions_are_small() -> None:
             if span > MAX_FUNCTION_LINES:
                 too_long.append(f"function {name}.{fn.name} (line {fn.lineno}): {span} lines")
     assert not too_long, "\n".join(too_long)
+
+
+# The CLI is a thin layer over the library (optimizer.api): it parses options, calls the API,
+# prints and writes what it returns. It reaches the pipeline, the runs of sweeps, Pareto fronts
+# and benchmark suites, and a plan's measures only through the API.
+RUN_MODULES = ("optimizer.pipeline", "optimizer.study")  # optimizer.study re-exports the runs
+RUN_NAMES = frozenset({"solve_document", "solve_plan", "solve_measures", "run_sweep",
+                       "run_pareto", "run_suite"})
+RUNNING_COMMANDS = ("optimizer.cli.solve", "optimizer.cli.studies", "optimizer.cli.bench")
+
+
+def _absolute(node: ast.ImportFrom, module: str, package: bool) -> str:
+    """The module a ``from ... import`` names, relative imports resolved against ``module``."""
+    if node.level == 0:
+        return node.module or ""
+    parts = module.split(".")
+    base = parts[:len(parts) - node.level + (1 if package else 0)]
+    return ".".join([*base, *([node.module] if node.module else [])])
+
+
+def _is_run_module(name: str) -> bool:
+    return any(name == m or name.startswith(m + ".") for m in RUN_MODULES)
+
+
+def bypasses(tree: ast.AST, module: str = "optimizer.cli.x", package: bool = False) -> list[str]:
+    """Each place ``tree`` reaches a run without the API: an import of a run module (or from
+    one), an import of a run function from anywhere, or an attribute of that name."""
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):
+            source = _absolute(node, module, package)
+            for alias in node.names:
+                if (_is_run_module(source) or _is_run_module(f"{source}.{alias.name}")
+                        or alias.name in RUN_NAMES):
+                    found.append(f"line {node.lineno}: from {source} import {alias.name}")
+        elif isinstance(node, ast.Import):
+            found += [f"line {node.lineno}: import {a.name}" for a in node.names
+                      if _is_run_module(a.name)]
+        elif isinstance(node, ast.Attribute) and node.attr in RUN_NAMES:
+            found.append(f"line {node.lineno}: .{node.attr}")
+    return found
+
+
+def test_the_cli_runs_through_the_api_only() -> None:
+    known = modules()
+    cli = {name: path for name, path in known.items()
+           if name == "optimizer.cli" or name.startswith("optimizer.cli.")}
+    assert set(RUNNING_COMMANDS) <= set(cli)
+    bad = [f"{name} {where}" for name, path in cli.items()
+           for where in bypasses(ast.parse(path.read_text()), name,
+                                 path.name == "__init__.py")]
+    assert not bad, "the CLI bypasses optimizer.api:\n" + "\n".join(bad)
+    for name in RUNNING_COMMANDS:  # and the commands that run something do call it
+        assert "optimizer.api" in imported(ast.parse(cli[name].read_text()), known), name
+
+
+def test_the_bypass_finder_finds_bypasses() -> None:
+    source = """
+from optimizer.pipeline import Run
+import optimizer.pipeline
+from optimizer import pipeline, study
+from ..pipeline import run
+from optimizer.studies.sweep import run_sweep
+from optimizer.studies.pareto import SECOND_OBJECTIVES, run_pareto
+from optimizer.bench import load_suite, run_suite
+from optimizer.planning import solve_measures
+rows = bench_module.run_suite(suite)
+"""
+    found = bypasses(ast.parse(source), "optimizer.cli.solve")
+    assert [f.split(":")[0] for f in found] == [
+        "line 2", "line 3", "line 4", "line 4", "line 5", "line 6", "line 7", "line 8",
+        "line 9", "line 10"], found
+    assert bypasses(ast.parse("from optimizer import api\nfrom optimizer.studies.pareto "
+                              "import SECOND_OBJECTIVES\nresult = api.solve(None)\n")) == []
