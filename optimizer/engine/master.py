@@ -13,6 +13,10 @@ from optimizer.engine.parts import run_highs, seconds_left
 from optimizer.engine.subproblem import Evaluation, Split
 from optimizer.model.lp import LinearProgram
 
+TINY = 1e-9
+"""A cut's coefficient below this times its largest is left out (moved to its right-hand
+side at its least): a plan's cuts had coefficients from 3e-9 to 4e6, which left HiGHS's
+simplex infeasible after postsolve."""
 MASTER_UNIT = 1e6
 """The master's costs are in units of the dearest cost over this (at least 1): a plan's costs
 reach 5e8 a unit, and unscaled cuts left HiGHS's simplex lost (status unknown) on the national
@@ -47,7 +51,8 @@ class Master:
             self.h: Any = highspy.Highs()
         h = self.h
         h.setOptionValue("output_flag", False)
-        h.addVars(self.ny, lp.col_lb[s.yi], lp.col_ub[s.yi])
+        self.lb, self.ub = lp.col_lb[s.yi].astype(float), lp.col_ub[s.yi].astype(float)
+        h.addVars(self.ny, self.lb, self.ub)
         h.changeColsCost(self.ny, np.arange(self.ny, dtype=np.int32), lp.c[s.yi] / self.scale)
         h.addVars(s.groups, theta_floor(lp, s) / self.scale, np.full(s.groups, self.inf))
         h.changeColsCost(s.groups, np.arange(self.ny, self.ny + s.groups, dtype=np.int32),
@@ -59,6 +64,7 @@ class Master:
                   A.data.astype(np.float64))
         self.cuts = 0
         self.started = False  # the next solve starts from a given build (start_from)
+        self.is_mip = False
 
     def add_cuts(self, ev: Evaluation, y: np.ndarray) -> None:
         """One cut per part with an optimum: ``theta_g - grad_g y >= z_g - grad_g y0``; one
@@ -69,7 +75,11 @@ class Master:
         if not len(rhs):
             return
         size = np.abs(grad).max(axis=1, initial=0.0)
-        keep = np.abs(grad) > 1e-12 * np.maximum(1.0, size)[:, None]
+        keep = np.abs(grad) > TINY * np.maximum(self.scale, size)[:, None]  # theta: scale
+        # a coefficient left out moves its term to the right-hand side at its smallest over
+        # the build's bounds: the cut stays valid (and HiGHS's simplex stays on its feet)
+        dropped = np.where(keep, 0.0, grad)
+        rhs += np.minimum(dropped * self.lb, dropped * self.ub).sum(axis=1) / self.scale
         rows, cols = np.nonzero(keep)
         vals = -grad[rows, cols] / self.scale
         theta = np.concatenate([self.ny + parts, np.full(len(ev.feas_z), -1)])
@@ -116,6 +126,7 @@ class Master:
         self.h.changeColsIntegrality(self.ny, idx,
                                      np.full(self.ny, highspy.HighsVarType.kInteger))
         self.h.setOptionValue("mip_rel_gap", gap)
+        self.is_mip = True
         self.h.setOptionValue("mip_improving_solution_save", True)
 
     def start_from(self, y: np.ndarray, z: np.ndarray) -> None:
@@ -136,10 +147,18 @@ class Master:
         """(status, y, objective, proven bound)."""
         status = run_highs(self.h, seconds_left(deadline))
         if status is Status.ERROR or (status is Status.OPTIMAL and self._stale()):
-            # simplex lost its way among the cuts, or the MIP answered with its start (HiGHS
-            # 1.16 can report a better optimum yet return the start's values): once more, cold
+            # simplex lost its way among the cuts (after presolve: the postsolved point
+            # infeasible), or the MIP answered with its start (HiGHS 1.16 can report a better
+            # optimum yet return the start's values): once more, cold and without presolve
             self.h.clearSolver()
+            self.h.setOptionValue("presolve", "off")
             status = run_highs(self.h, seconds_left(deadline))
+            if status is Status.ERROR and not self.is_mip:  # last: the interior point method
+                self.h.clearSolver()
+                self.h.setOptionValue("solver", "ipm")
+                status = run_highs(self.h, seconds_left(deadline))
+                self.h.setOptionValue("solver", "choose")
+            self.h.setOptionValue("presolve", "choose")
         self.started = False
         if status is not Status.OPTIMAL:
             return status, np.zeros(self.ny), np.nan, np.nan

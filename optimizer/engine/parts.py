@@ -40,6 +40,9 @@ class PartData:
     bound_ub: np.ndarray
     Ay_bound: sp.csr_matrix  # (b, y)
     penalty: float
+    unit: float = 1.0
+    """Its LP's costs are in this unit (see ``subproblem.PART_UNIT``); its answers are back in
+    the LP's own."""
 
 
 @dataclass
@@ -95,7 +98,8 @@ class PartSolver:
     def __init__(self, d: PartData) -> None:
         self.d = d
         self.n, self.m = len(d.c), d.A.shape[0]
-        self.h = _model(d.c, d.A, d.row_lb, d.row_ub, d.col_lb, d.col_ub, d.penalty)
+        self.h = _model(d.c / d.unit, d.A, d.row_lb, d.row_ub, d.col_lb, d.col_ub,
+                        d.penalty / d.unit)
         self.rows = np.arange(self.m, dtype=np.int32)
         self.bounded = d.bound_col.astype(np.int32)
         self.elastic: Any = None
@@ -103,7 +107,7 @@ class PartSolver:
 
     def set_penalty(self, penalty: float) -> None:
         idx = np.arange(self.n, self.n + 2 * self.m, dtype=np.int32)
-        self.h.changeColsCost(len(idx), idx, np.full(len(idx), penalty))
+        self.h.changeColsCost(len(idx), idx, np.full(len(idx), penalty / self.d.unit))
         self.d.penalty = penalty
 
     def _bounds(self, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -126,13 +130,16 @@ class PartSolver:
         if len(self.bounded):
             h.changeColsBounds(len(self.bounded), self.bounded, _finite(lo), _finite(hi))
         status = run_highs(h, seconds, self.interrupt)
+        if status is Status.ERROR:  # simplex lost its way (status unknown): once more, cold
+            h.clearSolver()
+            status = run_highs(h, seconds, self.interrupt)
         if status is not Status.OPTIMAL:
             return PartOut(status)
         sol: Any = h.getSolution()
         value = np.asarray(sol.col_value, dtype=float)
         x, slack = value[:self.n], value[self.n:].reshape(2, -1).sum(axis=0)
-        pi = np.asarray(sol.row_dual, dtype=float)
-        rc = np.asarray(sol.col_dual, dtype=float)[d.bound_col]
+        pi = np.asarray(sol.row_dual, dtype=float) * d.unit
+        rc = np.asarray(sol.col_dual, dtype=float)[d.bound_col] * d.unit
         a = np.where(d.bound_coef == 0, 1.0, d.bound_coef)
         # a bound row is tight where its column sits at the bound it sets: its dual is the
         # column's reduced cost over the row's coefficient (rc > 0 at a lower bound, < 0 upper)
@@ -161,6 +168,9 @@ class PartSolver:
                                       _finite(self.elastic_lb - shift),
                                       _finite(self.elastic_ub - shift))
         status = run_highs(self.elastic, seconds, self.interrupt)
+        if status is Status.ERROR:
+            self.elastic.clearSolver()
+            status = run_highs(self.elastic, seconds, self.interrupt)
         if status is not Status.OPTIMAL:
             return PartOut(status)
         pi = np.asarray(self.elastic.getSolution().row_dual, dtype=float)

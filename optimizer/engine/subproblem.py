@@ -31,10 +31,16 @@ from optimizer.model.lp import LinearProgram
 
 MAX_CUT_GROUPS = 64
 """At most this many ``theta`` (parts of the subproblem beyond it share one)."""
-PENALTY = 1.0
+PENALTY = 2.0
 """The cost of stretching a subproblem row, times the dearest cost of the LP (raised tenfold
-where it proves too low at a build, up to :data:`MAX_PENALTY`)."""
+where it proves too low at a build, up to :data:`MAX_PENALTY`). Twice, not once: a row whose
+only way out is the dearest column (unmet demand) would tie with its stretch."""
 MAX_PENALTY = 1e8
+PART_UNIT = 1e6
+"""Each part's LP has its costs in units of the dearest cost over this (at least 1), as the
+master has: a plan's stretch penalty raised to 4e8 left HiGHS's simplex lost (status
+unknown), while costs in units of the dearest one made its optima 1e-6 off (its dual
+tolerance, 1e-7, is in those units)."""
 SMALL_PART = 0.01
 """A component with fewer columns and rows than this share of the largest has no ``theta``
 of its own: it joins a part (generated plans have dozens of 1-column components)."""
@@ -143,7 +149,7 @@ def part_data(lp: LinearProgram, s: Split, A_sub: sp.csr_matrix, g: int,
         col_ub=lp.col_ub[s.xi[cols]], Ay=s.Ay_sub[rows].tocsr(),
         bound_col=local[s.bound_col[bsel]], bound_coef=s.bound_coef[bsel],
         bound_lb=lp.row_lb[br], bound_ub=lp.row_ub[br], Ay_bound=s.Ay_bound[bsel].tocsr(),
-        penalty=penalty)
+        penalty=penalty, unit=max(1.0, float(np.abs(lp.c[s.xi]).max(initial=0.0)) / PART_UNIT))
 
 
 class Subproblem:

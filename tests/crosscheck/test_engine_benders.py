@@ -197,8 +197,8 @@ def test_a_build_that_leaves_demand_unserved_is_cut_off_by_a_feasibility_cut() -
     """By hand: two candidate sites (100 a year each to open), 10 MW of demand that must be
     served, 1 and 2 a MW at sites 1 and 2, each at most 10 MW and only if open. Optimum: open
     site 1, serve all there, 100 + 10 = 110. Opening nothing stretches the demand row at the
-    subproblem's penalty (2 a MW: 20 in all, "cheaper" than 110), so only the feasibility
-    cut keeps the master from coming back to it."""
+    subproblem's penalty (twice the dearest cost, 4 a MW: 40 in all, "cheaper" than 110), so
+    only the feasibility cut keeps the master from coming back to it."""
     import scipy.sparse as sp
 
     from optimizer.model.lp import Block
