@@ -18,7 +18,8 @@ it, and the coupled case's time over the uncoupled one.
 
 With ``--orlib``, OR-Library's capa/capb/capc too (``engine_orlib.py``): the default strategy
 (Benders) against the published optima and monolithic SCIP and CBC (``--orlib-ways``);
-``--sizes none`` leaves the generated instances out.
+``--sizes none`` leaves the generated LPs out. The report is ``reports/benchmarks/engine.md``
+(and ``.json``), or ``engine-mips`` / ``engine-orlib`` for a run of MIPs or OR-Library alone.
 
     python benchmarks/engine.py [--sizes medium,large|none] [--carbon] [--mips]
         [--mip-sizes medium,large] [--mip-runs Benders,HiGHS] [--orlib] [--timeout 900]
@@ -221,7 +222,10 @@ def main(argv: list[str] | None = None) -> int:
           f"{started}; each row one `eastwest solve` end to end (load, build, solve, write "
           "the JSON), interleaved on a shared 2-core machine.\n\n" + text)
     print(text)
-    write_report(REPORTS, "engine", {"rows": rows, "mip_rows": mips,
+    # a run of one kind alone keeps the others' reports: engine-mips, engine-orlib
+    name = ("engine" if sizes or (args.mips and args.orlib) else
+            "engine-mips" if args.mips else "engine-orlib" if args.orlib else "engine")
+    write_report(REPORTS, name, {"rows": rows, "mip_rows": mips,
                                      "command": command_line("engine.py", argv)}, md)
     return 0
 

@@ -123,6 +123,7 @@ class _Run:
         self.master = Master(lp, self.s)
         self.fallback = ""
         self.trouble = ""
+        self.purged = self.restored = 0
         self.f = lp.c[self.s.yi]
         self.progress, self.best = Progress(), Incumbent()
         self.start = time.perf_counter()
@@ -132,25 +133,26 @@ class _Run:
         self.fixed = 0
         self.root: tuple[np.ndarray, np.ndarray, float] | None = None
 
-    def evaluate(self, y: np.ndarray) -> Evaluation | Status:
-        """The subproblem at ``y``, its cuts added to the master, the incumbent kept."""
+    def evaluate(self, y: np.ndarray, theta: np.ndarray | None = None) -> Evaluation | Status:
+        """The subproblem at ``y``, its cuts added to the master (``theta``: the master's at
+        its solution ``y``: the cuts that solution violates), the incumbent kept."""
         t0 = time.perf_counter()
         try:
-            return self._evaluate(y)
+            return self._evaluate(y, theta)
         except WorkerLost as exc:  # go on in this process: the cuts so far stay valid
             self.sub.close()
             self.fallback = f" (the workers failed: {exc}; solved here)"
             self.sub = Subproblem(self.lp, self.s)
-            return self._evaluate(y)
+            return self._evaluate(y, theta)
         finally:
             self.progress.sub_s += time.perf_counter() - t0
 
-    def _evaluate(self, y: np.ndarray) -> Evaluation | Status:
+    def _evaluate(self, y: np.ndarray, theta: np.ndarray | None) -> Evaluation | Status:
         while True:
             ev = self.sub.evaluate(y, self.deadline)
             if isinstance(ev, Status):
                 return ev
-            self.master.add_cuts(ev, y)
+            self.master.add_cuts(ev, y, theta)
             if not (ev.complete and not ev.feasible and _integral(y)):
                 break
             # a build that stretches a row: infeasible (cut it off for good), or the penalty
@@ -213,6 +215,7 @@ class _Run:
 
     def branch(self) -> Status:
         """Phase 2: the master as a MIP, each solution evaluated, until the gap closes."""
+        self.purged = self.master.purge()
         self.master.integer(self.gap / 4)
         seen: set[bytes] = set()
         while True:
@@ -221,6 +224,9 @@ class _Run:
             status, ym, _, bound = self.run_master()
             if status is not Status.OPTIMAL:
                 return status
+            if self.master.restore():  # a cut set aside is violated: solve with it
+                self.restored += 1
+                continue
             self.progress.rounds_mip += 1
             self.progress.lower = max(self.progress.lower, bound)
             key = np.round(ym).tobytes()
@@ -232,11 +238,12 @@ class _Run:
                 return Status.FEASIBLE
             seen.add(key)
             before = self.best.value
-            ev = self.evaluate(np.round(ym))
+            ny = len(ym)
+            ev = self.evaluate(np.round(ym), self.master.x[ny:])
             if isinstance(ev, Status):
                 return ev
             for other in self.master.saved()[-SAVED_EVALS:-1]:  # more cuts a round
-                ev = self.evaluate(np.round(other))
+                ev = self.evaluate(np.round(other[:ny]), other[ny:])
                 if isinstance(ev, Status):
                     return ev
             if self.best.value < before and self.root is not None:
@@ -284,7 +291,8 @@ def solve_benders(lp: LinearProgram, options: SolveOptions) -> RawResult:
             f"{run.master.cuts:,} cuts over {run.s.groups} subproblem part(s) solved "
             f"{run.sub.pool.where}{run.fallback}, "
             f"{run.sub.solves} subproblem LPs, {run.sub.feasibility_cuts} feasibility cuts, "
-            f"{run.fixed} builds fixed by reduced cost, stretch penalty raised "
+            f"{run.fixed} builds fixed by reduced cost, {run.purged} root cuts set aside "
+            f"({run.restored} master solves put some back), stretch penalty raised "
             f"{run.sub.raised} times; "
             f"subproblems {p.sub_s:.2f} s, masters "
             f"{p.master_s:.2f} s; bound {p.lower:.10g}, gap {p.gap:.2e} (asked {run.gap:g})")
