@@ -77,8 +77,9 @@ def choose(lp: LinearProgram, options: SolveOptions) -> tuple[str, str]:
     if not (colgen.applies(lp) and colgen.worth_it(lp) and highspy_available()):
         return "monolithic", "its flow columns do not dwarf its rows"
     if any("period" not in b.index for b in lp.rows.values() if b.size):
-        # the decoupled seed drops such a row and starts far from its optimum: measured 3.8x
-        # slower than CLP on the medium LP with a binding carbon cap (benchmarks/engine.py)
+        # the decoupled seed drops such a row and starts far from its optimum: with a binding
+        # carbon cap, measured 4.35 s against CLP's 3.91 s (medium), 86.8 s against 60.8 s
+        # (large; benchmarks/engine.py --carbon, reports/benchmarks/engine.md)
         return "monolithic", "a row over all periods (a carbon cap or renewable floor) couples it"
     return "colgen", (f"its periods are coupled and its {lp.variables['flow'].size:,} flow "
                       f"columns dwarf its {lp.n_rows:,} rows")

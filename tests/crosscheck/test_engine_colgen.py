@@ -18,6 +18,7 @@ from optimizer.errors import UsageError
 from optimizer.generate import generate
 from optimizer.load import parse
 from optimizer.model import LinearProgram, formulate
+from optimizer.model.lp import Block
 from optimizer.overrides import apply_all
 
 
@@ -80,6 +81,31 @@ def test_on_a_generated_coupled_lp_columns_are_priced_in_over_several_rounds() -
     assert dual_value(lp, cg.duals * 1.001) < cg.objective * (1 - 1e-9)  # the check can fail
     rounds = int(cg.notes[0].split("column generation: ")[1].split(" ")[0])
     assert rounds >= 2
+
+
+def _flow_block() -> Block:
+    """2 regions x 2 sites x 1 class x 3 periods, in that order."""
+    r, s, t = np.meshgrid([0, 1], [0, 1], [0, 1, 2], indexing="ij")
+    return Block("flow", 10, 12, {"region": r.ravel(), "site": s.ravel(),
+                                  "class": np.zeros(12, dtype=np.int64), "period": t.ravel()})
+
+
+def test_time_union_takes_every_period_of_an_arc_used_in_one() -> None:
+    block = _flow_block()
+    used = np.zeros(12, dtype=bool)
+    used[[1, 11]] = True  # region 0 -> site 0 in period 1; region 1 -> site 1 in period 2
+    got = colgen.time_union(block, used)
+    assert np.flatnonzero(got).tolist() == [0, 1, 2, 9, 10, 11]
+
+
+def test_pricing_takes_the_most_negative_column_of_each_demand_row() -> None:
+    block = _flow_block()
+    d = np.zeros(30)
+    # demand row (region 0, period 0): columns 10 (site 0) and 13 (site 1); (region 1,
+    # period 2): columns 18 and 21; (region 0, period 1): column 11 alone
+    d[[10, 13, 18, 21, 11]] = [-1.0, -3.0, -2.0, -0.5, -0.1]
+    enter = np.array([10, 11, 13, 18, 21])
+    assert colgen.best_per_demand(block, enter, d).tolist() == [11, 13, 18]
 
 
 def test_auto_chooses_colgen_only_where_it_applies_and_pays() -> None:
