@@ -19,13 +19,15 @@ cap, a renewable floor), solved by period (fast, exact for what it is), and ever
 whose reduced cost under that LP's duals is within ``tol`` of 0. Where columns join periods (the
 backlog: work moves in time), it also holds every period's copy of each arc the decoupled LP
 uses in some period (:func:`time_union`): the medium deferral LP's first master then starts
-0.3% above the optimum instead of 3.9%, and the large one solves in 28 s instead of 39 s.
+0.3% above the optimum instead of 3.9%, and the large one solved in 28 s instead of 39 s
+(first masters by dual simplex).
 
 Each round prices in at most :data:`PER_DEMAND` columns per demand row (region, class, period),
 those with the most negative reduced cost: pricing them all put 76 k of the medium LP's 86 k
 generated columns in after one master, most of them never basic. The masters are one highspy
-model kept between rounds (``addCols``); the first is solved by dual simplex, every later one
-by primal simplex from the previous basis, which stays primal feasible when columns are added
+model kept between rounds (``addCols``); the first is solved by interior point and crossover
+(:data:`FIRST`), every later one by primal simplex from the previous basis, which stays primal
+feasible when columns are added
 (HiGHS's dual simplex took 1,600 iterations to take in 3 columns; primal took 31).
 """
 
