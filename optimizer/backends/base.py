@@ -43,7 +43,7 @@ class SolveOptions:
     workers: int | None = None  # processes for the period LPs or Benders's subproblem parts;
     # None: the cores, if it pays
     prune: bool = True  # remove arcs no optimal solution needs (optimizer.presolve; exact)
-    strategy: str = "auto"  # optimizer.engine: auto, monolithic, colgen, benders
+    strategy: str = "auto"  # optimizer.engine: auto, monolithic, colgen, lagrange, benders
     dask: str | None = None  # Benders's subproblem parts on this Dask scheduler (or "local")
 
 

@@ -55,12 +55,14 @@ def _periods(blocks: dict[str, Block], size: int) -> np.ndarray | None:
     return out if (out >= 0).all() else None
 
 
-def period_partition(lp: LinearProgram) -> tuple[np.ndarray, np.ndarray] | None:
-    """(period of each column, period of each row), or None when periods are coupled."""
+def period_partition(lp: LinearProgram, periods: int = 2
+                     ) -> tuple[np.ndarray, np.ndarray] | None:
+    """(period of each column, period of each row), or None when periods are coupled or there
+    are fewer than ``periods``."""
     if lp.is_mip or lp.n_vars == 0:
         return None
     cols, rows = _periods(lp.variables, lp.n_vars), _periods(lp.rows, lp.n_rows)
-    if cols is None or rows is None or cols.max() < 1:
+    if cols is None or rows is None or cols.max() < periods - 1:
         return None
     entry_row = np.repeat(np.arange(lp.n_rows), np.diff(lp.A.indptr))
     if not np.array_equal(rows[entry_row], cols[lp.A.indices]):

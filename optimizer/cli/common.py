@@ -217,8 +217,10 @@ DecomposeOption = Annotated[bool, typer.Option(
 StrategyOption = Annotated[str, typer.Option(
     help="How the LP is solved: auto, monolithic (the backend, by period where the periods are "
          "independent), colgen (column generation over the flow columns: exact, for LPs "
-         "whose periods are coupled) or benders (Benders decomposition for MIPs whose integer "
-         "decisions are builds, to --gap, default 1e-4).")]
+         "whose periods are coupled), lagrange (a price on the one row that couples the "
+         "periods, a carbon cap or renewable floor: exact) or benders (Benders "
+         "decomposition for MIPs whose integer decisions are builds, to --gap, default "
+         "1e-4).")]
 PruneOption = Annotated[bool, typer.Option(
     "--prune/--no-prune",
     help="Leave out arcs no optimal solution needs: dearer than unmet demand, or dominated "

@@ -54,8 +54,8 @@ SOLVE_CASES = [
     (["--jobs", TOO_MANY_JOBS], [f"--jobs {TOO_MANY_JOBS} must be from 1 to {max_workers()}"]),
     (["--solver", "gurobi"], ["--solver gurobi is not available with the ortools backend"]),
     (["--backend", "cplex"], ["--backend cplex is not a backend: choose one of ortools, pulp"]),
-    (["--strategy", "lagrange"], ["--strategy must be one of auto, monolithic, colgen, benders, "
-                                   "not 'lagrange'"]),
+    (["--strategy", "dantzig"], ["--strategy must be one of auto, monolithic, colgen, lagrange, "
+                                  "benders, not 'dantzig'"]),
     (["--time-limit", "inf", "--gap", "2", "--threads", "100000", "--jobs", "100000",
       "--strategy", "x"],
      ["--time-limit inf", "--gap 2.0", "--threads 100000", "--jobs 100000", "--strategy must"]),

@@ -119,7 +119,7 @@ def test_auto_chooses_colgen_only_where_it_applies_and_pays() -> None:
     assert engine.choose(uncoupled, SolveOptions())[0] == "monolithic"
     capped = formulate(compile_instance(parse(apply_all(
         generate(60, 20, 24, 3, seed=3), ["policy.carbon_cap_t=1.0e6"])).instance))
-    assert engine.choose(capped, SolveOptions())[0] == "monolithic"
+    assert engine.choose(capped, SolveOptions())[0] == "lagrange"  # one row couples it
 
 
 def test_colgen_is_refused_for_a_mip() -> None:
@@ -132,16 +132,21 @@ def test_colgen_is_refused_for_a_mip() -> None:
 def test_ctrl_c_during_column_generation_raises_and_reports_nothing() -> None:
     """SIGINT while a master LP runs: HiGHS stops at its next check and KeyboardInterrupt is
     raised (the CLI's exit 130), with no result built."""
+    data = apply_all(generate(100, 30, 24, 4, seed=5), ["classes[analytics].max_delay_periods=6"])
+    lp = formulate(compile_instance(parse(data).instance))
+    interrupted(lp, "colgen")
+
+
+def interrupted(lp: LinearProgram, strategy: str, after: float = 1.0) -> None:
+    """``lp`` solved by ``strategy`` with SIGINT sent ``after`` seconds in: KeyboardInterrupt."""
     import os
     import signal
     import threading
 
-    data = apply_all(generate(100, 30, 24, 4, seed=5), ["classes[analytics].max_delay_periods=6"])
-    lp = formulate(compile_instance(parse(data).instance))
-    timer = threading.Timer(1.0, os.kill, (os.getpid(), signal.SIGINT))
+    timer = threading.Timer(after, os.kill, (os.getpid(), signal.SIGINT))
     timer.start()
     try:
         with pytest.raises(KeyboardInterrupt):
-            engine.solve(lp, SolveOptions(strategy="colgen"))
+            engine.solve(lp, SolveOptions(strategy=strategy))
     finally:
         timer.cancel()
