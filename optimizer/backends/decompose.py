@@ -44,28 +44,35 @@ from optimizer.backends.base import (
 from optimizer.model.lp import Block, LinearProgram
 
 
-def _periods(blocks: dict[str, Block], size: int) -> np.ndarray | None:
+def _periods(blocks: dict[str, Block], size: int, without: str | None = None
+             ) -> np.ndarray | None:
+    """Each member's period (-1 for the block ``without``), or None if another has none."""
     out = np.full(size, -1, dtype=np.int64)
-    for block in blocks.values():
+    left = np.zeros(size, dtype=bool)
+    for name, block in blocks.items():
         if not block.size:
             continue
-        if "period" not in block.index:
+        if name == without:
+            left[block.slice] = True
+        elif "period" not in block.index:
             return None  # e.g. the carbon cap: a row over all periods
-        out[block.slice] = block.index["period"]
-    return out if (out >= 0).all() else None
+        else:
+            out[block.slice] = block.index["period"]
+    return out if (left | (out >= 0)).all() else None
 
 
-def period_partition(lp: LinearProgram, periods: int = 2
+def period_partition(lp: LinearProgram, periods: int = 2, without: str | None = None
                      ) -> tuple[np.ndarray, np.ndarray] | None:
     """(period of each column, period of each row), or None when periods are coupled or there
-    are fewer than ``periods``."""
+    are fewer than ``periods``; ``without``: a row block left out (its rows' period -1)."""
     if lp.is_mip or lp.n_vars == 0:
         return None
-    cols, rows = _periods(lp.variables, lp.n_vars), _periods(lp.rows, lp.n_rows)
+    cols, rows = _periods(lp.variables, lp.n_vars), _periods(lp.rows, lp.n_rows, without)
     if cols is None or rows is None or cols.max() < periods - 1:
         return None
-    entry_row = np.repeat(np.arange(lp.n_rows), np.diff(lp.A.indptr))
-    if not np.array_equal(rows[entry_row], cols[lp.A.indices]):
+    entry_row = rows[np.repeat(np.arange(lp.n_rows), np.diff(lp.A.indptr))]
+    on = entry_row >= 0
+    if not np.array_equal(entry_row[on], cols[lp.A.indices[on]]):
         return None  # e.g. the backlog of deferrable work links t-1 and t
     return cols, rows
 

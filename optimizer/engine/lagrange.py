@@ -24,9 +24,9 @@ period with the package's backend (CLP, in worker processes). A non-binding row 
 solve. Measured on the large generated LP with a binding carbon cap (80% of the uncoupled
 optimum's emissions): see the README's performance section.
 
-It falls back to the monolithic solve where no price up to :data:`GROW` ** :data:`MAX_GROW`
-times the first guess meets the cap (an infeasible cap, say) or a period LP is not optimal: the
-backend then says what the LP is.
+It falls back to the monolithic solve where no price up to about 1e8 times the first guess
+(steps of :data:`STEP` growing by :data:`GROW`, :data:`MAX_GROW` of them) meets the cap (an
+infeasible cap, say) or a period LP is not optimal: the backend then says what the LP is.
 """
 
 from __future__ import annotations
@@ -71,16 +71,14 @@ def coupling_row(lp: LinearProgram) -> int | None:
     without it; else None."""
     if lp.is_mip:
         return None
-    rows = [b for b in lp.rows.values() if b.size and "period" not in b.index]
-    if len(rows) != 1 or rows[0].size != 1:
+    rows = [(k, b) for k, b in lp.rows.items() if b.size and "period" not in b.index]
+    if len(rows) != 1 or rows[0][1].size != 1:
         return None
-    r = rows[0].start
+    r = rows[0][1].start
     if np.isfinite(lp.row_lb[r]) == np.isfinite(lp.row_ub[r]):
         return None  # free, an equation or a range: not one price of one sign
-    keep = np.ones(lp.n_rows, dtype=bool)
-    keep[r] = False
-    sub, _, _ = restrict(lp, np.ones(lp.n_vars, dtype=bool), keep)
-    return r if period_partition(sub, periods=1) is not None else None
+    split = period_partition(lp, periods=1, without=rows[0][0])
+    return r if split is not None else None
 
 
 @dataclass
@@ -180,8 +178,8 @@ class _Periods:
             self.strategy[t] = DUAL
 
     def run(self, periods: np.ndarray, deadline: float | None) -> Status:
-        """Re-solve ``periods`` (in :data:`THREADS` threads: highspy lets the GIL go while it
-        runs); Ctrl-C stops the batch before the next period starts, then raises."""
+        """Re-solve ``periods`` (in a thread a core: highspy lets the GIL go while it runs);
+        Ctrl-C stops the batch before the next period starts, then raises."""
         from optimizer.backends.highs_warm import map_status
         from optimizer.backends.interrupts import interruptible
 
