@@ -16,7 +16,7 @@ Two phases, as in Fischetti, Ljubic and Sinnl (Management Science 63(7), 2017):
 1. the master's LP relaxation, by Kelley's cutting planes stabilised in-out (Ben-Ameur and
    Neto): each cut is taken at a point between the master's solution and a core point that
    moves towards it, until the relaxation's bound and the best point agree to
-   :data:`ROOT_TOL`;
+   :data:`ROOT_TOL`, or the bound stalls (:data:`STALL_TOL`);
 2. the master as a MIP (HiGHS, through highspy) with every cut so far: each master solution is
    evaluated (an upper bound and a cut), the master's proven bound is the lower bound, until
    they agree to the gap (``SolveOptions.gap``, default :data:`DEFAULT_GAP`).
@@ -55,6 +55,14 @@ ROOT_TOL = 1e-5
 """Phase 1 stops when the relaxation's bound is this close (relative) to its best point: at
 1e-6 the last rounds of capb2 moved the bound by 1e-6 in 46 rounds; OR-Library's capa/capb/capc
 took 177 s in all at 1e-5 against 195 s at 1e-6 (each as fast or faster; same optima)."""
+STALL_ROUNDS = 10
+STALL_TOL = 5e-5
+"""Phase 1 also stops when its bound has gained less than STALL_TOL (relative) over the last
+STALL_ROUNDS rounds: Kelley's tail, which the MIP phase does not need (the cuts of the last
+rounds are mostly slack at its solutions). capb2's root took 222 rounds, the last 80 of them
+for 1.1e-4 of bound; with this rule 146 rounds, and OR-Library's 12 large problems took 126 s
+in all instead of 156 s in the same hour, each as fast or faster (capb2 22.4 s against 28.3 s,
+capb3 14.9 s against 22.8 s), the same optima."""
 MAX_ROOT = 400
 SAVED_EVALS = 6
 """Besides the master's optimum, up to this many of the improving builds HiGHS found on its
@@ -196,6 +204,7 @@ class _Run:
         if isinstance(ev, Status):
             return ev
         upper = float(self.f @ core + ev.z.sum()) if ev.complete else np.inf
+        bounds: list[float] = []
         while self.progress.rounds_lp < MAX_ROOT:
             status, ym, lower, _ = self.run_master()
             if status is not Status.OPTIMAL:
@@ -205,6 +214,10 @@ class _Run:
             self.tell("LP")
             if np.isfinite(upper) and upper - lower <= ROOT_TOL * max(abs(upper), 1.0):
                 break
+            bounds.append(lower)
+            if (len(bounds) > STALL_ROUNDS and lower - bounds[-1 - STALL_ROUNDS]
+                    <= STALL_TOL * max(abs(lower), 1.0)):
+                break  # see STALL_TOL
             point = 0.5 * (ym + core)
             ev = self.evaluate(point)
             if isinstance(ev, Status):
