@@ -64,13 +64,14 @@ for 1.1e-4 of bound; with this rule 146 rounds, and OR-Library's 12 large proble
 in all instead of 156 s in the same hour, each as fast or faster (capb2 22.4 s against 28.3 s,
 capb3 14.9 s against 22.8 s), the same optima."""
 MAX_ROOT = 400
-SAVED_EVALS = 3
+SAVED_EVALS = 2
 """Up to this many builds are evaluated each MIP round: the master's optimum and the last
-improving builds HiGHS found on its way: more cuts a round, fewer rounds (12 instead of 29 on
-capa1). 3 rather than 6: on the large planning MIP (300 x 60 x 24 x 4, 20 candidates) each
-evaluation is an operating LP of 1.2 M columns, and 3 took 125 s in all against 147.5 s for 6
-(11 MIP rounds against 12, the same optimum); OR-Library's 12 large problems and the medium
-planning MIP took the same time either way (interleaved, same optima)."""
+improving build HiGHS found on its way: more cuts a round, fewer rounds (12 instead of 29 on
+capa1). 2 rather than 6: on the large planning MIP (300 x 60 x 24 x 4, 20 candidates) each
+evaluation is an operating LP of 1.2 M columns; in process, one after the other, 6 took
+147.5 s, 3 took 124.7-125.0 s and 2 116.9-118.6 s, the same optimum; OR-Library's 12 large
+problems took 141 s in all with 3 and 138 s with 2 (interleaved, each within noise, same
+optima), the medium planning MIP the same."""
 PARALLEL_MIN_VARS = 100_000
 """Below this the subproblem's parts are solved in this process unless workers are asked for:
 starting processes and sending the parts costs more than the LPs."""
