@@ -138,7 +138,6 @@ class _Run:
         self.master = Master(lp, self.s)
         self.fallback = ""
         self.trouble = ""
-        self.purged = self.restored = 0
         self.f = lp.c[self.s.yi]
         self.progress, self.best = Progress(), Incumbent()
         self.start = time.perf_counter()
@@ -235,7 +234,6 @@ class _Run:
 
     def branch(self) -> Status:
         """Phase 2: the master as a MIP, each solution evaluated, until the gap closes."""
-        self.purged = self.master.purge()
         self.master.integer(self.gap / 4)
         seen: set[bytes] = set()
         while True:
@@ -244,9 +242,6 @@ class _Run:
             status, ym, _, bound = self.run_master()
             if status is not Status.OPTIMAL:
                 return status
-            if self.master.restore():  # a cut set aside is violated: solve with it
-                self.restored += 1
-                continue
             self.progress.rounds_mip += 1
             self.progress.lower = max(self.progress.lower, bound)
             key = np.round(ym).tobytes()
@@ -311,8 +306,7 @@ def solve_benders(lp: LinearProgram, options: SolveOptions) -> RawResult:
             f"{run.master.cuts:,} cuts over {run.s.groups} subproblem part(s) solved "
             f"{run.sub.pool.where}{run.fallback}, "
             f"{run.sub.solves} subproblem LPs, {run.sub.feasibility_cuts} feasibility cuts, "
-            f"{run.fixed} builds fixed by reduced cost, {run.purged} root cuts set aside "
-            f"({run.restored} master solves put some back), stretch penalty raised "
+            f"{run.fixed} builds fixed by reduced cost, stretch penalty raised "
             f"{run.sub.raised} times; "
             f"subproblems {p.sub_s:.2f} s, masters "
             f"{p.master_s:.2f} s; bound {p.lower:.10g}, gap {p.gap:.2e} (asked {run.gap:g})")

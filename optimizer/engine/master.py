@@ -20,9 +20,6 @@ simplex infeasible after postsolve."""
 VIOLATED = 1e-7
 """At a master's solution, a part's cut is added only where its theta is below the part's
 cost by more than this (relative): the others would not cut that solution off."""
-PURGE_TOL = 1e-6
-"""A cut whose slack at the root's optimum is above this (relative to its right-hand side)
-leaves the MIP master (kept aside; put back where a master solution violates it)."""
 MASTER_UNIT = 1e6
 """The master's costs are in units of the dearest cost over this (at least 1): a plan's costs
 reach 5e8 a unit, and unscaled cuts left HiGHS's simplex lost (status unknown) on the national
@@ -71,10 +68,6 @@ class Master:
         self.cuts = 0
         self.started = False  # the next solve starts from a given build (start_from)
         self.is_mip = False
-        self.n0 = len(s.master_rows)  # HiGHS's rows: these, then the cuts inside, in order
-        self.cut_A = sp.csr_matrix((0, self.ny + s.groups))  # every cut so far (scaled)
-        self.cut_b = np.zeros(0)
-        self.inside = np.zeros(0, dtype=bool)  # the cut is in the HiGHS model
         self.x = np.zeros(self.ny + s.groups)  # the last solution, builds and thetas
 
     def add_cuts(self, ev: Evaluation, y: np.ndarray, theta: np.ndarray | None = None) -> None:
@@ -105,50 +98,10 @@ class Master:
         vals = np.concatenate([vals, np.ones(int(has.sum()))])
         A = sp.csr_matrix((vals, (rows, cols)), shape=(len(rhs), self.ny + self.groups))
         A.sort_indices()
-        self._add(A, rhs)
-        self.cut_A = sp.vstack([self.cut_A, A], format="csr")
-        self.cut_b = np.concatenate([self.cut_b, rhs])
-        self.inside = np.concatenate([self.inside, np.ones(len(rhs), dtype=bool)])
-        self.cuts += len(rhs)
-
-    def _add(self, A: sp.csr_matrix, rhs: np.ndarray) -> None:
         self.h.addRows(len(rhs), rhs.astype(np.float64), np.full(len(rhs), self.inf), A.nnz,
                        A.indptr[:-1].astype(np.int32), A.indices.astype(np.int32),
                        A.data.astype(np.float64))
-
-    def _slack(self) -> np.ndarray:
-        return self.cut_A @ self.x - self.cut_b
-
-    def purge(self) -> int:
-        """Take out of the model the cuts slack at the last solution (the root's optimum:
-        they are kept aside, see :meth:`restore`); how many."""
-        slack = self._slack()
-        out = self.inside & (slack > PURGE_TOL * np.maximum(1.0, np.abs(self.cut_b)))
-        rank = np.cumsum(self.inside) - 1
-        rows = (self.n0 + rank[out]).astype(np.int32)
-        if len(rows):
-            self.h.deleteRows(len(rows), rows)
-        self.inside &= ~out
-        return len(rows)
-
-    def restore(self) -> int:
-        """Put back the cuts kept aside that the last solution violates (the master then
-        solved again: every cut holds at a solution taken); how many."""
-        slack = self._slack()
-        back = ~self.inside & (slack < -PURGE_TOL * np.maximum(1.0, np.abs(self.cut_b)))
-        if not back.any():
-            return 0
-        # HiGHS appends rows: every inside cut after the first one put back goes to the end
-        # with them, so that the model's rows stay the inside cuts in order
-        later = self.inside & (np.arange(len(back)) > np.flatnonzero(back).min())
-        rank = np.cumsum(self.inside) - 1
-        if later.any():
-            self.h.deleteRows(int(later.sum()), (self.n0 + rank[later]).astype(np.int32))
-        again = back | later
-        A = self.cut_A[np.flatnonzero(again)].tocsr()
-        self._add(A, self.cut_b[again])
-        self.inside |= back
-        return int(back.sum())
+        self.cuts += len(rhs)
 
     def reduced_costs(self) -> np.ndarray:
         return np.asarray(self.h.getSolution().col_dual, dtype=float)[:self.ny] * self.scale

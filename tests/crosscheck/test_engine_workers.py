@@ -12,7 +12,6 @@ import multiprocessing
 import os
 import signal
 import threading
-from typing import Any
 
 import numpy as np
 import pytest
@@ -191,41 +190,3 @@ def test_balance_gives_each_part_to_the_least_loaded_worker() -> None:
     w0 (5 < 7): w0 owns parts 0 and 1 (6), w1 parts 2 and 3 (7)."""
     assert workers.balance([5, 1, 4, 3], 2) == [[0, 1], [2, 3]]
     assert workers.balance([5], 3) == [[0]]  # no worker without a part
-
-
-def test_cuts_set_aside_and_put_back_keep_the_masters_rows_in_order() -> None:
-    """By hand: one build y in [0, 4], one part; cuts theta >= b_k - a_k y for five (a, b).
-    At y = 4, theta = 10 (the last solution), the slacks are 10 - b + 4a: cuts 0, 2 and 4 are
-    slack and set aside; at y = 0, theta = 0 cuts 0 (b = 5) and 4 (b = 1) are violated and
-    come back, 2 (b = -1) is not. HiGHS's rows must then be cuts 0, 1, 3, 4, in that order."""
-    from optimizer.engine.master import Master
-    from optimizer.engine.subproblem import Evaluation
-
-    lp = _one_build_lp()
-    master = Master(lp, split(lp))
-    cuts = [(0.0, 5.0), (1.0, 14.0), (0.0, -1.0), (2.0, 18.0), (0.0, 1.0)]  # (a, b)
-    for a, b in cuts:  # theta - grad y >= z - grad y0 with y0 = 0: grad = -a, z = b
-        master.add_cuts(Evaluation(np.array([b]), np.array([[-a]]), np.array([True])),
-                        np.zeros(1))
-    master.x = np.array([4.0, 10.0])
-    assert master.purge() == 3
-    assert list(master.inside) == [False, True, False, True, False]
-    master.x = np.array([0.0, 0.0])
-    assert master.restore() == 2
-    assert list(master.inside) == [True, True, False, True, True]
-    got = master.h.getLp()
-    lower = np.asarray(got.row_lower_)[master.n0:]
-    assert list(lower) == [b / master.scale for a, b in cuts if (a, b) != (0.0, -1.0)]
-
-
-def _one_build_lp() -> Any:
-    """min 0 y + x  s.t.  x >= 0, y in [0, 4] integer (a build), x continuous."""
-    from optimizer.model.lp import Block, LinearProgram
-
-    return LinearProgram(
-        c=np.array([0.0, 1.0]), A=sp.csr_matrix(np.array([[0.0, 1.0]])),
-        row_lb=np.array([0.0]), row_ub=np.array([np.inf]), col_lb=np.zeros(2),
-        col_ub=np.array([4.0, np.inf]), integer=np.array([True, False]),
-        variables={"open": Block("open", 0, 1, {"site": np.arange(1)}),
-                   "flow": Block("flow", 1, 1, {"site": np.arange(1)})},
-        rows={}, cost_matrix=sp.csr_matrix((1, 2)))
