@@ -65,13 +65,19 @@ in all instead of 156 s in the same hour, each as fast or faster (capb2 22.4 s a
 capb3 14.9 s against 22.8 s), the same optima."""
 MAX_ROOT = 400
 SAVED_EVALS = 2
-"""Up to this many builds are evaluated each MIP round: the master's optimum and the last
-improving build HiGHS found on its way: more cuts a round, fewer rounds (12 instead of 29 on
-capa1). 2 rather than 6: on the large planning MIP (300 x 60 x 24 x 4, 20 candidates) each
-evaluation is an operating LP of 1.2 M columns; in process, one after the other, 6 took
-147.5 s, 3 took 124.7-125.0 s and 2 116.9-118.6 s, the same optimum; OR-Library's 12 large
-problems took 141 s in all with 3 and 138 s with 2 (interleaved, each within noise, same
-optima), the medium planning MIP the same."""
+"""Up to this many builds are evaluated each MIP round where the operating LP has fewer than
+:data:`SAVED_EVALS_BELOW` columns: the master's optimum and the last improving build HiGHS found
+on its way: more cuts a round, fewer rounds (12 instead of 29 on capa1). 2 rather than 6 or 3:
+OR-Library's 12 large problems took 138 s in all with 2 and 141 s with 3 (interleaved, each
+within noise, same optima); 1 took 132.7 s against 126.4 s with 2 (capb2 25.2 s against
+21.1 s)."""
+SAVED_EVALS_BELOW = 200_000
+"""From this many operating columns only the master's optimum is evaluated each round: there an
+evaluation (1.2 M columns in 24 parts on the large planning MIP, 300 x 60 x 24 x 4 with 20
+candidates) costs more than the master rounds the extra cuts save. In process, one after the
+other, that MIP took 86.7 s with 1 against 114.2 s with 2 (147.5 s with 6, 125 s with 3), the
+same optimum; the medium one (219 k columns) 14.7 s and 13.7 s against 14.8 s and 13.9 s with 2
+end to end."""
 PARALLEL_MIN_VARS = 100_000
 """Below this the subproblem's parts are solved in this process unless workers are asked for:
 starting processes and sending the parts costs more than the LPs."""
@@ -236,6 +242,7 @@ class _Run:
         """Phase 2: the master as a MIP, each solution evaluated, until the gap closes."""
         self.master.integer(self.gap / 4)
         seen: set[bytes] = set()
+        extra = SAVED_EVALS if len(self.s.xi) < SAVED_EVALS_BELOW else 1  # see there
         while True:
             if self.best.y is not None and self.best.z is not None:
                 self.master.start_from(self.best.y, self.best.z)
@@ -257,7 +264,7 @@ class _Run:
             ev = self.evaluate(np.round(ym), self.master.x[ny:])
             if isinstance(ev, Status):
                 return ev
-            for other in self.master.saved()[-SAVED_EVALS:-1]:  # more cuts a round
+            for other in self.master.saved()[-extra:-1]:  # more cuts a round
                 ev = self.evaluate(np.round(other[:ny]), other[ny:])
                 if isinstance(ev, Status):
                     return ev

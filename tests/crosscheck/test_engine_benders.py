@@ -97,6 +97,23 @@ def plan_run(seed: int) -> tuple[dict[str, Any], list[str]] | None:
     return run.solution.to_dict(), run.raw.notes
 
 
+@pytest.mark.parametrize("seed", BUILD_SEEDS[::3])
+def test_benders_evaluating_one_build_a_round_reaches_the_reference_optimum(
+        seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """As the large operating LPs are solved (SAVED_EVALS_BELOW): only the master's optimum
+    evaluated each MIP round, the same optimum as the element-by-element reference."""
+    lp = build_lp(seed, True)
+    if not benders.applies(lp):
+        pytest.skip("integer decisions other than builds")
+    monkeypatch.setattr(benders, "SAVED_EVALS_BELOW", 0)
+    raw = engine.solve(lp, EXACT)
+    ref = solve_full(random_instance_build(seed))
+    assert raw.status is Status.OPTIMAL
+    assert raw.objective is not None
+    assert ref.objective is not None
+    assert math.isclose(raw.objective, ref.objective, rel_tol=REL_TOL, abs_tol=REL_TOL)
+
+
 @pytest.mark.parametrize("seed", PLAN_SEEDS)
 def test_benders_agrees_with_the_plan_reference(seed: int) -> None:
     data = random_plan_instance(seed)
