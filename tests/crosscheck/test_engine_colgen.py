@@ -67,10 +67,14 @@ def test_colgen_matches_the_monolithic_solve_and_the_reference(seed: int) -> Non
     assert dual_value(lp, cg.duals) == pytest.approx(cg.objective, rel=1e-7, abs=1e-6)
 
 
-def test_on_a_generated_coupled_lp_columns_are_priced_in_over_several_rounds() -> None:
+@pytest.mark.parametrize("dual_from", [colgen.DUAL_FROM, 0])
+def test_on_a_generated_coupled_lp_columns_are_priced_in_over_several_rounds(
+        dual_from: int, monkeypatch: pytest.MonkeyPatch) -> None:
     """20 regions x 10 sites x 24 periods, analytics deferrable by 6 periods: the decoupled
     seed misses columns the coupled optimum needs, so pricing brings them in; the optimum and
-    duals are the full LP's."""
+    duals are the full LP's, whether the rounds are solved by primal simplex or (``dual_from``
+    0) all by dual simplex."""
+    monkeypatch.setattr(colgen, "DUAL_FROM", dual_from)
     data = apply_all(generate(20, 10, 24, 3, seed=7), ["classes[analytics].max_delay_periods=6"])
     lp = formulate(compile_instance(parse(data).instance))
     cg = engine.solve(lp, SolveOptions(strategy="colgen"))
