@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from generate import is_mip, random_instance, random_instance_full
 from reference import solve_full
 
-from optimizer import engine
+from optimizer import backends, engine
 from optimizer.backends.base import SolveOptions, Status
 from optimizer.compile import compile_instance
 from optimizer.engine import colgen
@@ -154,3 +155,46 @@ def interrupted(lp: LinearProgram, strategy: str, after: float = 1.0) -> None:
             engine.solve(lp, SolveOptions(strategy=strategy))
     finally:
         timer.cancel()
+
+
+def test_unmet_demand_the_decoupled_lp_leaves_out_is_priced_in() -> None:
+    """By hand: one region and site, classes A (may wait one period) and B, periods 0 and 1.
+    A needs 20 in period 0, B 10 in period 1; the site serves 10 in period 0, 12 in 1; a unit
+    served or carried costs 1, A unmet 100, B unmet 50. Decoupled (nothing carried): A gets 10
+    and 10 go unmet, B gets its 10 with 2 to spare, and B's unmet is left out of the first
+    master (reduced cost 49). Carrying A's 10 to period 1 is worth 98 a unit there, leaving B's
+    is worth 49: the optimum carries 10, serves B 2, leaves 8 of B unmet: 10 + 10 + 2 flow + 10
+    carried + 8 x 50 = 432, which needs B's unmet column priced in."""
+    # columns: flow x_A0, x_A1, x_B1; unmet u_A0, u_A1, u_B1; backlog b_A0
+    # rows: demand A0, A1, B1 (backlog carries A0's work to A1); capacity 0, 1
+    A = sp.csr_matrix(np.array([
+        [1, 0, 0, 1, 0, 0, 1],
+        [0, 1, 0, 0, 1, 0, -1],
+        [0, 0, 1, 0, 0, 1, 0],
+        [1, 0, 0, 0, 0, 0, 0],
+        [0, 1, 1, 0, 0, 0, 0]], dtype=float))
+    i = np.array
+    flow = {"region": i([0, 0, 0]), "site": i([0, 0, 0]), "class": i([0, 0, 1]),
+            "period": i([0, 1, 1])}
+    per_demand = {"region": i([0, 0, 0]), "class": i([0, 0, 1]), "period": i([0, 1, 1])}
+    lp = LinearProgram(
+        c=np.array([1.0, 1, 1, 100, 100, 50, 1]), A=A,
+        row_lb=np.array([20.0, 0, 10, -np.inf, -np.inf]),
+        row_ub=np.array([20.0, 0, 10, 10, 12]),
+        col_lb=np.zeros(7), col_ub=np.array([np.inf, np.inf, np.inf, 20, 0.0, 10, 20]),
+        integer=np.zeros(7, dtype=bool),
+        variables={"flow": Block("flow", 0, 3, flow),
+                   "unmet": Block("unmet", 3, 3, per_demand),
+                   "backlog": Block("backlog", 6, 1, {"region": i([0]), "class": i([0]),
+                                                      "period": i([0])})},
+        rows={"demand": Block("demand", 0, 3, per_demand),
+              "capacity": Block("capacity", 3, 2, {"site": i([0, 0]), "period": i([0, 1])})},
+        cost_matrix=sp.csr_matrix((1, 7)))
+    chosen, _ = colgen.initial_columns(lp, SolveOptions(), backends.solve, 100.0)
+    assert not chosen[5]  # B's unmet: left out of the first master
+    cg = engine.solve(lp, SolveOptions(strategy="colgen"))
+    assert cg.status is Status.OPTIMAL
+    assert cg.objective == pytest.approx(432.0, rel=1e-9)
+    assert cg.x is not None
+    assert cg.x[5] == pytest.approx(8.0)
+    assert dual_value(lp, cg.duals) == pytest.approx(432.0, rel=1e-9)
