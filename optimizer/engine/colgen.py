@@ -134,24 +134,23 @@ def initial_columns(lp: LinearProgram, options: SolveOptions, solve: LpSolve,
     raw = solve(sub, options)
     block = lp.variables[GENERATED]
     chosen = np.zeros(lp.n_vars, dtype=bool)
-    # the decoupled solution is a point of the first master only where no row was dropped
     also = _also_generated(lp)
-    if raw.x is None or raw.duals is None or not keep_rows.all():
-        for b in also:  # all of them: the first master stays feasible wherever the LP is
+    seeded = raw.x is not None and raw.duals is not None
+    if not (seeded and keep_rows.all()):  # the decoupled solution is no point of the master:
+        for b in also:  # all of these in, so that it stays feasible wherever the LP is
             chosen[b.slice] = True
-        if raw.x is None or raw.duals is None:
-            return chosen, raw  # start from no flow: the first round prices them all
+        also = []
+    if raw.x is None or raw.duals is None:
+        return chosen, raw  # start from no flow: the first round prices them all
     x = np.zeros(lp.n_vars)
     x[cols] = raw.x
     y = np.zeros(lp.n_rows)
     y[rows] = raw.duals
     d = lp.c - lp.A.T @ y
-    flow = np.zeros(lp.n_vars, dtype=bool)
-    flow[block.slice] = True
-    if keep_rows.all():
-        for b in also:
-            flow[b.slice] = True
-    chosen[flow & ((x > 0) | (d <= TOL * scale))] = True
+    generated = np.zeros(lp.n_vars, dtype=bool)
+    for b in [block, *also]:
+        generated[b.slice] = True
+    chosen[generated & ((x > 0) | (d <= TOL * scale))] = True
     if joins.any():  # columns join periods: work may move in time
         chosen[block.slice] |= time_union(block, x[block.slice] > 0)
     return chosen, raw
