@@ -15,6 +15,7 @@ from optimizer import backends, engine
 from optimizer.backends.base import SolveOptions, Status
 from optimizer.compile import compile_instance
 from optimizer.engine import colgen
+from optimizer.engine.restrict import restrict
 from optimizer.errors import UsageError
 from optimizer.generate import generate
 from optimizer.load import parse
@@ -101,6 +102,39 @@ def test_time_union_takes_every_period_of_an_arc_used_in_one() -> None:
     used[[1, 11]] = True  # region 0 -> site 0 in period 1; region 1 -> site 1 in period 2
     got = colgen.time_union(block, used)
     assert np.flatnonzero(got).tolist() == [0, 1, 2, 9, 10, 11]
+
+
+def test_the_first_master_leaves_out_the_copies_of_arcs_priced_far_out() -> None:
+    """On the deferral LP of the test above: a period's copy of an arc the decoupled LP uses
+    joins the first master only if its reduced cost under the decoupled duals is at most
+    ``UNION_BELOW`` of the largest cost (114 of its 2,928 such copies are above); the support
+    of the decoupled solution always does. Column generation still reaches the optimum."""
+    data = apply_all(generate(20, 10, 24, 3, seed=7), ["classes[analytics].max_delay_periods=6"])
+    lp = formulate(compile_instance(parse(data).instance))
+    keep_cols, keep_rows, _ = colgen.decoupled(lp)
+    sub, cols, rows = restrict(lp, keep_cols, keep_rows)
+    alone = backends.solve(sub, SolveOptions(solver="clp", decompose=False))
+    assert alone.x is not None
+    assert alone.duals is not None
+    x, y = np.zeros(lp.n_vars), np.zeros(lp.n_rows)
+    x[cols], y[rows] = alone.x, alone.duals
+    scale = float(np.abs(lp.c).max())
+    block = lp.variables["flow"]
+    d = (lp.c - lp.A.T @ y)[block.slice]
+    copies = colgen.time_union(block, x[block.slice] > 1e-9) & (x[block.slice] <= 1e-9)
+    far = copies & (d > 1.01 * colgen.UNION_BELOW * scale)
+    near = copies & (d < 0.99 * colgen.UNION_BELOW * scale)
+    assert far.sum() > 50
+    assert near.sum() > 1000
+    chosen, _ = colgen.initial_columns(lp, SolveOptions(), backends.solve, scale)
+    first = chosen[block.slice]
+    assert not first[far].any()
+    assert first[near].all()
+    assert first[x[block.slice] > 1e-6].all()
+    cg = engine.solve(lp, SolveOptions(strategy="colgen"))
+    ref = solve_full(data)
+    assert ref.objective is not None
+    assert cg.objective == pytest.approx(ref.objective, rel=1e-9)
 
 
 def test_pricing_takes_the_most_negative_column_of_each_demand_row() -> None:
