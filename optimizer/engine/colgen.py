@@ -174,19 +174,24 @@ def _also_generated(lp: LinearProgram) -> list[Block]:
             and b.size and bool((lp.col_lb[b.slice] == 0).all())]
 
 
-def _key(block: Block, leave_out: str) -> np.ndarray:
-    """One integer per member of ``block`` for its coordinates other than ``leave_out``."""
-    key = np.zeros(block.size, dtype=np.int64)
+def _key(block: Block, leave_out: str, members: np.ndarray | None = None
+         ) -> tuple[np.ndarray, int]:
+    """(one integer per member of ``block``, or per one of ``members``, for its coordinates
+    other than ``leave_out``; the number of such integers there can be)."""
+    key = np.zeros(block.size if members is None else len(members), dtype=np.int64)
+    span = 1
     for name, values in block.index.items():
         if name != leave_out:
-            key = key * (int(values.max(initial=0)) + 1) + values
-    return key
+            radix = int(values.max(initial=0)) + 1
+            key = key * radix + (values if members is None else values[members])
+            span *= radix
+    return key, span
 
 
 def time_union(block: Block, used: np.ndarray) -> np.ndarray:
     """Members of ``block`` whose coordinates other than the period are those of a member
     ``used`` in some period (an arc used at 3 am, in every period)."""
-    _, key = np.unique(_key(block, "period"), return_inverse=True)
+    _, key = np.unique(_key(block, "period")[0], return_inverse=True)
     hit = np.zeros(int(key.max(initial=-1)) + 1, dtype=bool)
     hit[key[used]] = True
     return hit[key]
@@ -195,7 +200,13 @@ def time_union(block: Block, used: np.ndarray) -> np.ndarray:
 def best_per_demand(block: Block, enter: np.ndarray, d: np.ndarray) -> np.ndarray:
     """Of the flow columns ``enter`` (LP indices), the :data:`PER_DEMAND` with the most
     negative reduced cost ``d`` for each demand row (every coordinate but the site)."""
-    key = _key(block, "site")[enter - block.start]
+    key, span = _key(block, "site", enter - block.start)
+    if PER_DEMAND == 1 and span <= 4 * block.size:  # the least per row, without sorting
+        best = np.full(span, np.inf)
+        np.minimum.at(best, key, d[enter])
+        win = np.flatnonzero(d[enter] == best[key])
+        _, first_win = np.unique(key[win], return_index=True)  # of ties, the first column
+        return np.sort(enter[win[first_win]])
     order = np.lexsort((d[enter], key))
     key = key[order]
     first = np.r_[True, key[1:] != key[:-1]]

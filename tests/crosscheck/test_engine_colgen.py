@@ -147,6 +147,28 @@ def test_pricing_takes_the_most_negative_column_of_each_demand_row() -> None:
     assert colgen.best_per_demand(block, enter, d).tolist() == [11, 13, 18]
 
 
+@pytest.mark.parametrize("per_demand", [1, 2])
+def test_pricing_picks_per_demand_row_as_a_loop_over_the_rows_would(
+        per_demand: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Random reduced costs with ties, 4 regions x 5 sites x 2 classes x 3 periods: the columns
+    taken in are, for each demand row, its ``per_demand`` most negative (of ties, the first)."""
+    monkeypatch.setattr(colgen, "PER_DEMAND", per_demand)
+    r, s, k, t = np.meshgrid(range(4), range(5), range(2), range(3), indexing="ij")
+    block = Block("flow", 7, r.size, {"region": r.ravel(), "site": s.ravel(),
+                                      "class": k.ravel(), "period": t.ravel()})
+    rng = np.random.default_rng(3)
+    d = np.zeros(7 + block.size + 5)
+    d[block.slice] = -rng.integers(1, 4, block.size)  # few values: many ties
+    enter = np.sort(rng.choice(np.arange(block.start, block.start + block.size), 90,
+                               replace=False))
+    want = []
+    for row in {(r.ravel()[j - 7], k.ravel()[j - 7], t.ravel()[j - 7]) for j in enter}:
+        members = [j for j in enter
+                   if (r.ravel()[j - 7], k.ravel()[j - 7], t.ravel()[j - 7]) == row]
+        want += sorted(members, key=lambda j: (d[j], j))[:per_demand]
+    assert colgen.best_per_demand(block, enter, d).tolist() == sorted(want)
+
+
 def test_auto_chooses_colgen_only_where_it_applies_and_pays() -> None:
     small = formulate(compile_instance(parse(generate(5, 4, 4, 2, seed=1)).instance))
     assert engine.choose(small, SolveOptions())[0] == "monolithic"
