@@ -43,6 +43,7 @@ from typing import Any
 import numpy as np
 
 from optimizer.backends.base import RawResult, SolveOptions, Status, capture_fd_output
+from optimizer.backends.cbc_basis import optimal_basis
 from optimizer.engine.progress import report
 from optimizer.engine.restrict import restrict
 from optimizer.model.lp import Block, LinearProgram
@@ -88,10 +89,12 @@ basis instead: on the large deferral LP the rounds taking in 7.5 k, 6 k and 3.5 
 2 k columns were faster by primal (0.1 s against 0.5 s at 110 columns). Column generation took
 24.1 s against 25.5 s (one after the other, the same optimum); the medium one, whose rounds
 take in fewer, the same."""
-FIRST = "ipm"
-"""HiGHS ``solver`` for the first master (no basis yet): interior point with crossover took
-the large deferral LP's first master in 9.7 s, dual simplex in 15.1 s, dual simplex from the
-decoupled solution's crossover 12.8 s."""
+FIRST = "cbc"
+"""How the first master (no basis yet) is solved: ``cbc``, by CLP's dual simplex in PuLP's CBC
+binary, its basis set into the highspy model (:mod:`optimizer.backends.cbc_basis`; 5.9 s in
+all on the large deferral LP's first master, 0 HiGHS iterations after), falling back to
+``ipm`` where that fails: HiGHS's interior point with crossover (9.0 s; HiGHS's dual simplex
+took 15.1 s, dual simplex from the decoupled solution's crossover 12.8 s)."""
 
 LpSolve = Callable[[LinearProgram, SolveOptions], RawResult]
 
@@ -262,7 +265,7 @@ def solve_colgen(lp: LinearProgram, options: SolveOptions, solve: LpSolve) -> Ra
             f"{''.join(f', {int(active[b.slice].sum()):,} of {b.size:,} {b.name}' for b in also)} "
             f"({stats.added:,} priced in after the first master, seeded by the decoupled LP: "
             f"{seed.solver}, {seed.solve_s:.2f} s); masters {stats.master_s:.2f} s, pricing "
-            f"{stats.pricing_s:.2f} s (the first master by interior point and crossover, the "
+            f"{stats.pricing_s:.2f} s (the first master by {master.first}, the "
             f"rest by simplex from the basis before, parallel dual after more than "
             f"{DUAL_FROM:,} new columns, primal after fewer; at most {PER_DEMAND} column per "
             f"demand row a round); every left-out column's reduced cost >= "
@@ -299,6 +302,7 @@ class _Master:
                        np.zeros(0, dtype=np.int32), np.zeros(0))
         self.columns = np.zeros(0, dtype=np.int64)
         self.runs = self.added = 0
+        self.first = ""  # how the first master was solved
 
     def add(self, cols: np.ndarray) -> None:
         lp, sub = self.lp, self.A[:, cols]
@@ -315,12 +319,19 @@ class _Master:
         from optimizer.backends.interrupts import interruptible
 
         self.h.setOptionValue("time_limit", float(time_limit) if time_limit else self.inf)
-        if self.runs:  # from the previous basis (see DUAL_FROM)
+        if not self.runs:  # the first: CBC's basis (checked by simplex) or interior point
+            why = optimal_basis(self.h, time_limit) if FIRST == "cbc" else None
+            if FIRST == "cbc" and why is None:
+                self.first = "CBC (CLP's dual simplex; its basis optimal for HiGHS too)"
+                self.h.setOptionValue("solver", "simplex")
+                self.h.setOptionValue("simplex_strategy", PRIMAL)
+            else:
+                self.first = "interior point and crossover" + (f" ({why})" if why else "")
+                self.h.setOptionValue("solver", "ipm")
+        else:  # from the previous basis (see DUAL_FROM)
             self.h.setOptionValue("solver", "simplex")
             self.h.setOptionValue("simplex_strategy",
                                   DUAL if self.added > DUAL_FROM else PRIMAL)
-        else:  # interior point, then crossover to a basis for the rounds after
-            self.h.setOptionValue("solver", FIRST)
         self.runs += 1
         # Ctrl-C: HiGHS stops at its next check, then KeyboardInterrupt (nothing reported)
         with interruptible() as interrupt, polling(self.h, interrupt), capture_fd_output():

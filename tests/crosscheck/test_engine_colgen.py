@@ -89,6 +89,33 @@ def test_on_a_generated_coupled_lp_columns_are_priced_in_over_several_rounds(
     assert rounds >= 2
 
 
+@pytest.mark.parametrize("first", ["cbc", "ipm", "cbc missing"])
+def test_the_first_master_by_cbc_or_interior_point_gives_the_same_optimum(
+        first: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The first master by CBC's basis, by HiGHS's interior point, or by interior point
+    because the CBC binary is missing: the full LP's optimum and duals each time, and the
+    note says which ran."""
+    from optimizer.backends import cbc_basis
+
+    monkeypatch.setattr(colgen, "FIRST", first.split()[0])
+    if first == "cbc missing":
+        monkeypatch.setattr(cbc_basis, "cbc_path", lambda: None)
+    elif first == "cbc" and cbc_basis.cbc_path() is None:
+        pytest.skip("no CBC binary from PuLP here")
+    data = apply_all(generate(20, 10, 24, 3, seed=7), ["classes[analytics].max_delay_periods=6"])
+    lp = formulate(compile_instance(parse(data).instance))
+    cg = engine.solve(lp, SolveOptions(strategy="colgen"))
+    ref = solve_full(data)
+    assert cg.status is Status.OPTIMAL
+    assert ref.objective is not None
+    assert cg.objective == pytest.approx(ref.objective, rel=1e-9)
+    assert dual_value(lp, cg.duals) == pytest.approx(cg.objective, rel=1e-9)
+    said = {"cbc": "the first master by CBC (CLP's dual simplex",
+            "ipm": "the first master by interior point and crossover, ",
+            "cbc missing": "interior point and crossover (PuLP's CBC binary is not available)"}
+    assert said[first] in cg.notes[0]
+
+
 def _flow_block() -> Block:
     """2 regions x 2 sites x 1 class x 3 periods, in that order."""
     r, s, t = np.meshgrid([0, 1], [0, 1], [0, 1, 2], indexing="ij")
