@@ -70,9 +70,8 @@ def period_partition(lp: LinearProgram, periods: int = 2, without: str | None = 
     cols, rows = _periods(lp.variables, lp.n_vars), _periods(lp.rows, lp.n_rows, without)
     if cols is None or rows is None or cols.max() < periods - 1:
         return None
-    entry_row = rows[np.repeat(np.arange(lp.n_rows), np.diff(lp.A.indptr))]
-    on = entry_row >= 0
-    if not np.array_equal(entry_row[on], cols[lp.A.indices[on]]):
+    entry_row = np.repeat(rows, np.diff(lp.A.indptr))  # each entry's row's period
+    if not ((entry_row == cols[lp.A.indices]) | (entry_row < 0)).all():
         return None  # e.g. the backlog of deferrable work links t-1 and t
     return cols, rows
 
