@@ -53,12 +53,11 @@ def read_basis(text: str, n_cols: int, n_rows: int) -> tuple[np.ndarray, np.ndar
     found = _LINE.findall(text)
     if not found:
         return cols, rows
-    kind = np.array([f[0] for f in found])
-    col = np.array([int(f[1]) for f in found])
+    fields = np.array(found)  # kind, column, row ("" for UL and LL)
+    kind, col = fields[:, 0], fields[:, 1].astype(np.int64)
     pair = np.isin(kind, ("XL", "XU"))
-    row = np.array([int(f[2]) for f in found if f[2]], dtype=np.int64)
     cols[col[pair]] = 1
-    rows[row] = np.where(kind[pair] == "XU", 2, 0)
+    rows[fields[pair, 2].astype(np.int64)] = np.where(kind[pair] == "XU", 2, 0)
     cols[col[kind == "UL"]] = 2
     cols[col[kind == "LL"]] = 0
     return cols, rows
